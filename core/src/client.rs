@@ -1,0 +1,325 @@
+//! [`Client`]: the sans-IO state machine. One input door ([`Client::handle_input`]), one
+//! output door ([`Client::poll_output`]); the caller drains outputs after every input.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::mem;
+
+use rustls::pki_types::ServerName;
+
+use crate::adapter::{Io, Tls};
+use crate::config::Config;
+use crate::error::{from_rustls, Error, ErrorContext, LocalError, PeerError, TimeoutPhase};
+use crate::event::{ConnectionInfo, Event, Output};
+use crate::time::Instant;
+use crate::verify::Recorder;
+
+/// Input to [`Client::handle_input`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input<'a> {
+    /// Ciphertext received from the transport, at most
+    /// [`Client::receive_capacity`] bytes.
+    Receive(Instant, &'a [u8]),
+    /// The transport reached end of stream (the peer closed its side).
+    Eof(Instant),
+    /// Time passed; checks the deadlines.
+    Tick(Instant),
+}
+
+/// A TLS client connection, without I/O.
+///
+/// Methods are grouped as getters, the input door, mutators, and the output door.
+#[derive(Debug)]
+pub struct Client {
+    tls: Tls,
+    recorder: alloc::sync::Arc<Recorder>,
+    config: Config,
+    server_name: String,
+    /// Ciphertext to transmit.
+    outgoing: Vec<u8>,
+    /// Plaintext queued by `send`, not yet encrypted.
+    to_send: Vec<u8>,
+    /// Plaintext decrypted, not yet handed out.
+    received: Vec<u8>,
+    info: Option<ConnectionInfo>,
+    connected_pending: bool,
+    peer_closed_reported: bool,
+    closed_reported: bool,
+    close_requested: bool,
+    eof: bool,
+    failed: Option<Error>,
+    handshake_deadline: Option<Instant>,
+    last_receive: Instant,
+}
+
+impl Client {
+    /// Starts a connection to `server_name` (a DNS name or an IP address); the
+    /// ClientHello is ready in [`Client::poll_output`] right away.
+    pub fn new(config: &Config, server_name: &str, now: Instant) -> Result<Client, Error> {
+        let name = ServerName::try_from(String::from(server_name))
+            .map_err(|_| Error::Local(LocalError::InvalidServerName(server_name.into())))?;
+        let (rustls_config, recorder) = config.for_connection();
+        let tls = Tls::new(rustls_config, name).map_err(|e| {
+            from_rustls(
+                e,
+                ErrorContext {
+                    server_name,
+                    chain: Vec::new(),
+                    now: None,
+                    handshaking: true,
+                },
+            )
+        })?;
+        let mut client = Client {
+            tls,
+            recorder,
+            config: config.clone(),
+            server_name: server_name.into(),
+            outgoing: Vec::new(),
+            to_send: Vec::new(),
+            received: Vec::new(),
+            info: None,
+            connected_pending: false,
+            peer_closed_reported: false,
+            closed_reported: false,
+            close_requested: false,
+            eof: false,
+            failed: None,
+            handshake_deadline: config.handshake_timeout.map(|t| now + t),
+            last_receive: now,
+        };
+        client.pump()?;
+        Ok(client)
+    }
+
+    // ----- getters -----
+
+    /// The server name this connection verifies against.
+    pub fn server_name(&self) -> &str {
+        &self.server_name
+    }
+
+    /// True until the handshake has completed.
+    pub fn is_handshaking(&self) -> bool {
+        self.tls.is_handshaking()
+    }
+
+    /// What the handshake negotiated, once connected.
+    pub fn connection_info(&self) -> Option<&ConnectionInfo> {
+        self.info.as_ref()
+    }
+
+    /// The error that ended this connection, if any.
+    pub fn error(&self) -> Option<&Error> {
+        self.failed.as_ref()
+    }
+
+    /// How many ciphertext bytes the next [`Input::Receive`] may carry.
+    pub fn receive_capacity(&self) -> usize {
+        self.config
+            .limits
+            .receive_buffer
+            .saturating_sub(self.tls.buffered_incoming())
+    }
+
+    /// How many plaintext bytes [`Client::send`] accepts now.
+    pub fn send_capacity(&self) -> usize {
+        self.config
+            .limits
+            .send_buffer
+            .saturating_sub(self.to_send.len() + self.outgoing.len())
+    }
+
+    /// True once both directions are closed or the connection failed.
+    pub fn is_finished(&self) -> bool {
+        self.closed_reported || self.failed.is_some()
+    }
+
+    /// Heap bytes held by this connection's own buffers (not counting rustls' state).
+    pub fn buffered_capacity(&self) -> usize {
+        self.outgoing.capacity()
+            + self.to_send.capacity()
+            + self.received.capacity()
+            + self.tls.buffer_capacity()
+    }
+
+    // ----- the input door -----
+
+    /// Feeds one input. On a fatal error the connection is over: the error is returned
+    /// now and by every later call, and [`Client::poll_output`] still yields the alert
+    /// for the peer and any data decrypted before the fault. [`LocalError::ReceiveBufferFull`] is not fatal.
+    pub fn handle_input(&mut self, input: Input<'_>) -> Result<(), Error> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        match input {
+            Input::Receive(now, bytes) => {
+                if self.eof {
+                    return Err(Error::Local(LocalError::InputAfterEof));
+                }
+                let capacity = self.receive_capacity();
+                if bytes.len() > capacity {
+                    return Err(Error::Local(LocalError::ReceiveBufferFull { capacity }));
+                }
+                self.last_receive = now;
+                self.tls.push_incoming(bytes);
+                self.pump()
+            }
+            Input::Eof(_) => {
+                if self.eof {
+                    return Ok(());
+                }
+                self.eof = true;
+                if self.tls.peer_closed() {
+                    Ok(())
+                } else {
+                    self.fail(Error::Peer(PeerError::Truncated {
+                        during_handshake: self.tls.is_handshaking(),
+                    }))
+                }
+            }
+            Input::Tick(now) => {
+                if let Some(deadline) = self.handshake_deadline {
+                    if self.tls.is_handshaking() && now >= deadline {
+                        return self.fail(Error::Timeout(TimeoutPhase::Handshake));
+                    }
+                }
+                match self.idle_deadline() {
+                    Some(deadline) if now >= deadline => {
+                        self.fail(Error::Timeout(TimeoutPhase::Idle))
+                    }
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+
+    // ----- mutators -----
+
+    /// Queues plaintext for the peer; before the handshake completes it waits, then
+    /// it is sent in order. Returns how many bytes were accepted: fewer than offered
+    /// when [`Client::send_capacity`] is reached (drain `poll_output` and retry).
+    pub fn send(&mut self, data: &[u8]) -> Result<usize, Error> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if self.close_requested {
+            return Err(Error::Local(LocalError::SendAfterClose));
+        }
+        let n = data.len().min(self.send_capacity());
+        self.to_send
+            .extend_from_slice(data.get(..n).unwrap_or_default());
+        if n > 0 && !self.tls.is_handshaking() {
+            self.pump()?;
+        }
+        Ok(n)
+    }
+
+    /// Closes the sending direction: queued data is sent, then `close_notify`. Before the
+    /// handshake completes this is queued like `send`. Receiving continues until the
+    /// peer's `close_notify` ([`Event::PeerClosed`]), then [`Event::Closed`] follows.
+    pub fn close(&mut self) -> Result<(), Error> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if !self.close_requested {
+            self.close_requested = true;
+            self.pump()?;
+        }
+        Ok(())
+    }
+
+    // ----- the output door -----
+
+    /// The next output. Call until it returns [`Output::Wait`] after every input or
+    /// mutation.
+    pub fn poll_output(&mut self) -> Output {
+        if !self.outgoing.is_empty() {
+            return Output::Transmit(mem::take(&mut self.outgoing));
+        }
+        if self.failed.is_some() {
+            if !self.received.is_empty() {
+                return Output::Event(Event::Data(mem::take(&mut self.received)));
+            }
+            return Output::Wait(None);
+        }
+        if self.connected_pending {
+            self.connected_pending = false;
+            if let Some(info) = &self.info {
+                return Output::Event(Event::Connected(info.clone()));
+            }
+        }
+        if !self.received.is_empty() {
+            return Output::Event(Event::Data(mem::take(&mut self.received)));
+        }
+        if self.tls.peer_closed() && !self.peer_closed_reported {
+            self.peer_closed_reported = true;
+            return Output::Event(Event::PeerClosed);
+        }
+        if !self.closed_reported
+            && self.tls.peer_closed()
+            && (self.tls.close_sent() || self.tls.closed() || self.eof)
+        {
+            self.closed_reported = true;
+            return Output::Event(Event::Closed);
+        }
+        if self.closed_reported {
+            return Output::Wait(None);
+        }
+        let handshake = self
+            .handshake_deadline
+            .filter(|_| self.tls.is_handshaking());
+        let deadline = match (handshake, self.idle_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Output::Wait(deadline)
+    }
+
+    // ----- internals -----
+
+    fn idle_deadline(&self) -> Option<Instant> {
+        if self.tls.peer_closed() {
+            return None;
+        }
+        self.config.idle_timeout.map(|t| self.last_receive + t)
+    }
+
+    fn pump(&mut self) -> Result<(), Error> {
+        let was_handshaking = self.tls.is_handshaking();
+        let mut io = Io {
+            outgoing: &mut self.outgoing,
+            to_send: &mut self.to_send,
+            received: &mut self.received,
+            close_requested: self.close_requested,
+        };
+        if let Err(e) = self.tls.pump(&mut io) {
+            let err = from_rustls(
+                e,
+                ErrorContext {
+                    server_name: &self.server_name,
+                    chain: self.recorder.chain(),
+                    now: self.recorder.now(),
+                    handshaking: self.tls.is_handshaking(),
+                },
+            );
+            self.tls.flush_alert(&mut self.outgoing);
+            return self.fail(err);
+        }
+        if was_handshaking && !self.tls.is_handshaking() {
+            self.info = self.tls.info(&self.server_name, self.config.verifies);
+            self.connected_pending = self.info.is_some();
+            // Data queued before the handshake completed goes out now.
+            if !self.to_send.is_empty() || self.close_requested {
+                return self.pump();
+            }
+        }
+        Ok(())
+    }
+
+    fn fail(&mut self, err: Error) -> Result<(), Error> {
+        self.to_send.clear();
+        self.failed = Some(err.clone());
+        Err(err)
+    }
+}

@@ -1,0 +1,570 @@
+//! [`Config`] and its builder: trust store, versions, ALPN, client auth, limits, timeouts,
+//! and the injected wall clock and crypto provider.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt;
+use core::time::Duration;
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::time_provider::TimeProvider;
+use rustls::{ClientConfig, KeyLog, RootCertStore};
+
+use crate::error::ConfigError;
+use crate::verify::{Policy, Recorder};
+
+/// A TLS protocol version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Version {
+    /// TLS 1.2 (RFC 5246).
+    Tls12,
+    /// TLS 1.3 (RFC 8446).
+    Tls13,
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Version::Tls12 => "TLSv1.2",
+            Version::Tls13 => "TLSv1.3",
+        })
+    }
+}
+
+/// Smallest ciphertext receive buffer: a 64 KiB handshake message is reassembled in place,
+/// plus one more full record.
+pub const MIN_RECEIVE_BUFFER: usize = 64 * 1024 + 4 * 5 + 18 * 1024;
+
+/// Memory limits of one connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Plaintext that [`Client::send`](crate::Client::send) queues before it pushes back
+    /// (accepts fewer bytes). Default 1 MiB.
+    pub send_buffer: usize,
+    /// Ciphertext the core holds while waiting for whole records; also bounds the plaintext
+    /// decrypted per input. Default 96 KiB, never below [`MIN_RECEIVE_BUFFER`].
+    pub receive_buffer: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            send_buffer: 1024 * 1024,
+            receive_buffer: 96 * 1024,
+        }
+    }
+}
+
+/// A ready-to-use client configuration. Cheap to clone; one `Config` serves many connections.
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) rustls: Arc<ClientConfig>,
+    pub(crate) policy: Policy,
+    pub(crate) limits: Limits,
+    pub(crate) handshake_timeout: Option<Duration>,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) verifies: bool,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("alpn", &self.rustls.alpn_protocols)
+            .field("limits", &self.limits)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("verifies", &self.verifies)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// Starts a builder with the defaults of Python's `ssl.create_default_context()`:
+    /// Mozilla's roots (webpki-roots), host-name checks, TLS 1.2 and 1.3, SNI on.
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::default()
+    }
+
+    /// The memory limits in force.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// False only for configurations built with
+    /// [`ConfigBuilder::dangerous_accept_any_certificate`].
+    pub fn verifies_certificates(&self) -> bool {
+        self.verifies
+    }
+
+    /// The rustls configuration for one connection, with a fresh chain recorder.
+    pub(crate) fn for_connection(&self) -> (Arc<ClientConfig>, Arc<Recorder>) {
+        let recorder = Arc::new(Recorder::new(self.policy.clone()));
+        let mut cfg = (*self.rustls).clone();
+        cfg.dangerous().set_certificate_verifier(recorder.clone());
+        (Arc::new(cfg), recorder)
+    }
+}
+
+/// Where trusted roots come from.
+#[derive(Clone, Debug, Default)]
+struct Roots {
+    /// Leave out the Mozilla roots (set by `root_certificates_pem`).
+    replace_builtin: bool,
+    extra: Vec<CertificateDer<'static>>,
+}
+
+/// Builds a [`Config`]. Setters never fail; [`ConfigBuilder::build`] reports the first
+/// invalid input, naming it.
+#[derive(Default)]
+pub struct ConfigBuilder {
+    provider: Option<Arc<CryptoProvider>>,
+    time: Option<Arc<dyn TimeProvider>>,
+    roots: Roots,
+    versions: Option<Vec<Version>>,
+    alpn: Vec<Vec<u8>>,
+    no_sni: bool,
+    client_auth: Option<(Vec<u8>, Vec<u8>)>,
+    cipher_suites: Option<Vec<String>>,
+    key_log: Option<Arc<dyn KeyLog>>,
+    dangerous_accept_any: bool,
+    limits: Limits,
+    handshake_timeout: Option<Option<Duration>>,
+    idle_timeout: Option<Duration>,
+    errors: Vec<ConfigError>,
+}
+
+impl fmt::Debug for ConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigBuilder")
+            .field("versions", &self.versions)
+            .field("alpn", &self.alpn)
+            .field("dangerous_accept_any", &self.dangerous_accept_any)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConfigBuilder {
+    /// The `CryptoProvider` (default: rustls-rustcrypto, pure Rust).
+    pub fn crypto_provider(mut self, provider: Arc<CryptoProvider>) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
+    /// The wall clock used for certificate validity. Required: the core has no clock.
+    pub fn time_provider(mut self, time: Arc<dyn TimeProvider>) -> Self {
+        self.time = Some(time);
+        self
+    }
+
+    /// Trusts only the certificates in `pem` (instead of the built-in Mozilla roots).
+    pub fn root_certificates_pem(mut self, pem: &[u8]) -> Self {
+        self.roots.replace_builtin = true;
+        self.add_root_certificates_pem(pem)
+    }
+
+    /// Trusts the certificates in `pem` in addition to the current roots.
+    pub fn add_root_certificates_pem(mut self, pem: &[u8]) -> Self {
+        match parse_certificates(pem, "CA certificates") {
+            Ok(certs) => self.roots.extra.extend(certs),
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// Trusts one DER certificate in addition to the current roots.
+    pub fn add_root_certificate_der(mut self, der: CertificateDer<'static>) -> Self {
+        self.roots.extra.push(der);
+        self
+    }
+
+    /// Restricts the protocol versions (default: TLS 1.3 and 1.2).
+    pub fn versions(mut self, versions: &[Version]) -> Self {
+        self.versions = Some(versions.to_vec());
+        self
+    }
+
+    /// ALPN protocols to offer, most preferred first (e.g. `["h2", "http/1.1"]`).
+    pub fn alpn<I, P>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<[u8]>,
+    {
+        self.alpn = protocols.into_iter().map(|p| p.as_ref().to_vec()).collect();
+        self
+    }
+
+    /// Sends the server name in the SNI extension (default `true`).
+    pub fn sni(mut self, enabled: bool) -> Self {
+        self.no_sni = !enabled;
+        self
+    }
+
+    /// Presents a client certificate chain (leaf first) and its private key, both PEM
+    /// (RSA, ECDSA P-256/P-384 or Ed25519; PKCS#8, PKCS#1 or SEC1 keys).
+    pub fn client_auth_pem(mut self, chain_pem: &[u8], key_pem: &[u8]) -> Self {
+        self.client_auth = Some((chain_pem.to_vec(), key_pem.to_vec()));
+        self
+    }
+
+    /// Offers only these cipher suites, in this order of preference, by IANA name
+    /// (e.g. `TLS13_CHACHA20_POLY1305_SHA256`).
+    pub fn cipher_suites<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.cipher_suites = Some(names.into_iter().map(|s| s.as_ref().into()).collect());
+        self
+    }
+
+    /// Receives the TLS secrets (NSS key-log lines) for debugging with Wireshark.
+    /// The core writes no files: the hook decides where they go.
+    pub fn key_log(mut self, key_log: Arc<dyn KeyLog>) -> Self {
+        self.key_log = Some(key_log);
+        self
+    }
+
+    /// **Dangerous**: accepts any server certificate, for any name, expired or not.
+    /// Handshake signatures are still checked, so the connection is encrypted, but to a
+    /// server nobody vouched for: anyone on the path can impersonate it.
+    pub fn dangerous_accept_any_certificate(mut self) -> Self {
+        self.dangerous_accept_any = true;
+        self
+    }
+
+    /// Memory limits (see [`Limits`]).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Fails the handshake if it has not finished this long after `Client::new`
+    /// (default 30 s; `None` waits forever).
+    pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.handshake_timeout = Some(timeout);
+        self
+    }
+
+    /// Fails the connection when nothing arrives for this long (default: never).
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Validates everything and builds the [`Config`].
+    pub fn build(mut self) -> Result<Config, ConfigError> {
+        if let Some(e) = self.errors.drain(..).next() {
+            return Err(e);
+        }
+        let time = self.time.ok_or(ConfigError::NoTimeProvider)?;
+        let base = self
+            .provider
+            .unwrap_or_else(|| Arc::new(rustls_rustcrypto::provider()));
+        let provider = match &self.cipher_suites {
+            Some(names) => Arc::new(select_suites(&base, names)?),
+            None => base,
+        };
+
+        let versions = self
+            .versions
+            .unwrap_or_else(|| alloc::vec![Version::Tls13, Version::Tls12]);
+        let rustls_versions: Vec<&'static rustls::SupportedProtocolVersion> = versions
+            .iter()
+            .map(|v| match v {
+                Version::Tls12 => &rustls::version::TLS12,
+                Version::Tls13 => &rustls::version::TLS13,
+            })
+            .collect();
+        if rustls_versions.is_empty() {
+            return Err(ConfigError::Unusable("no protocol version enabled".into()));
+        }
+
+        for p in &self.alpn {
+            if p.is_empty() || p.len() > 255 {
+                return Err(ConfigError::InvalidAlpn(
+                    String::from_utf8_lossy(p).into_owned(),
+                ));
+            }
+        }
+
+        let policy = if self.dangerous_accept_any {
+            Policy::DangerousAcceptAny(provider.clone())
+        } else {
+            let mut store = RootCertStore::empty();
+            if !self.roots.replace_builtin {
+                store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            }
+            for (i, der) in self.roots.extra.iter().enumerate() {
+                store.add(der.clone()).map_err(|e| ConfigError::Pem {
+                    what: "CA certificates".into(),
+                    index: Some(i + 1),
+                    reason: format!("not a usable trust anchor: {e}"),
+                })?;
+            }
+            if store.is_empty() {
+                return Err(ConfigError::EmptyTrustStore);
+            }
+            let verifier =
+                WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider.clone())
+                    .build()
+                    .map_err(|e| ConfigError::Unusable(e.to_string()))?;
+            Policy::WebPki(verifier)
+        };
+
+        let builder = ClientConfig::builder_with_details(provider.clone(), time)
+            .with_protocol_versions(&rustls_versions)
+            .map_err(|e| ConfigError::Unusable(e.to_string()))?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Recorder::new(policy.clone())));
+        let mut rustls_config = match &self.client_auth {
+            Some((chain_pem, key_pem)) => {
+                let chain = parse_certificates(chain_pem, "client certificate")?;
+                let key = parse_private_key(key_pem)?;
+                check_key_matches(&provider, &chain, &key)?;
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| ConfigError::ClientAuth(e.to_string()))?
+            }
+            None => builder.with_no_client_auth(),
+        };
+        rustls_config.alpn_protocols = self.alpn;
+        rustls_config.enable_sni = !self.no_sni;
+        if let Some(k) = self.key_log {
+            rustls_config.key_log = k;
+        }
+
+        let mut limits = self.limits;
+        limits.receive_buffer = limits.receive_buffer.max(MIN_RECEIVE_BUFFER);
+        Ok(Config {
+            rustls: Arc::new(rustls_config),
+            policy,
+            limits,
+            handshake_timeout: self
+                .handshake_timeout
+                .unwrap_or(Some(Duration::from_secs(30))),
+            idle_timeout: self.idle_timeout,
+            verifies: !self.dangerous_accept_any,
+        })
+    }
+}
+
+/// Proves that `key` belongs to the leaf of `chain`: signs a probe with the key and
+/// verifies it with the certificate's public key. (rustls cannot compare them when
+/// the provider's keys do not expose their public half.)
+fn check_key_matches(
+    provider: &CryptoProvider,
+    chain: &[CertificateDer<'static>],
+    key: &PrivateKeyDer<'static>,
+) -> Result<(), ConfigError> {
+    const PROBE: &[u8] = b"tlsferry: does this key belong to this certificate?";
+    let leaf = chain
+        .first()
+        .ok_or_else(|| ConfigError::ClientAuth("no certificate".into()))?;
+    let signing_key = provider
+        .key_provider
+        .load_private_key(key.clone_key())
+        .map_err(|e| ConfigError::ClientAuth(format!("unsupported private key: {e}")))?;
+    let algorithms = &provider.signature_verification_algorithms;
+    let schemes = algorithms.supported_schemes();
+    let signer = signing_key
+        .choose_scheme(&schemes)
+        .ok_or_else(|| ConfigError::ClientAuth("no signature scheme for this key".into()))?;
+    let signature = signer
+        .sign(PROBE)
+        .map_err(|e| ConfigError::ClientAuth(format!("signing failed: {e}")))?;
+    let cert = webpki::EndEntityCert::try_from(leaf)
+        .map_err(|e| ConfigError::ClientAuth(format!("certificate does not parse: {e}")))?;
+    let verified = algorithms
+        .mapping
+        .iter()
+        .filter(|(scheme, _)| *scheme == signer.scheme())
+        .flat_map(|(_, algs)| algs.iter())
+        .any(|alg| cert.verify_signature(*alg, PROBE, &signature).is_ok());
+    if verified {
+        Ok(())
+    } else {
+        Err(ConfigError::ClientAuth(
+            "the private key does not match the certificate".into(),
+        ))
+    }
+}
+
+/// Keeps the provider's suites named in `names`, in that order.
+fn select_suites(base: &CryptoProvider, names: &[String]) -> Result<CryptoProvider, ConfigError> {
+    let mut suites = Vec::with_capacity(names.len());
+    for name in names {
+        let found = base
+            .cipher_suites
+            .iter()
+            .find(|s| s.suite().as_str() == Some(name.as_str()))
+            .ok_or_else(|| ConfigError::UnknownCipherSuite(name.clone()))?;
+        suites.push(*found);
+    }
+    if suites.is_empty() {
+        return Err(ConfigError::Unusable("no cipher suite enabled".into()));
+    }
+    Ok(CryptoProvider {
+        cipher_suites: suites,
+        ..base.clone()
+    })
+}
+
+/// Parses every certificate in a PEM bundle; names the failing block.
+pub fn parse_certificates(
+    pem: &[u8],
+    what: &str,
+) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
+    let mut out = Vec::new();
+    for (i, item) in CertificateDer::pem_slice_iter(pem).enumerate() {
+        match item {
+            Ok(c) => out.push(c),
+            Err(e) => {
+                return Err(ConfigError::Pem {
+                    what: what.into(),
+                    index: Some(i + 1),
+                    reason: pem_reason(&e),
+                })
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(ConfigError::Pem {
+            what: what.into(),
+            index: None,
+            reason: "no \"BEGIN CERTIFICATE\" block found".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// Parses the first private key in a PEM file (PKCS#8, PKCS#1 or SEC1).
+pub fn parse_private_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, ConfigError> {
+    PrivateKeyDer::from_pem_slice(pem).map_err(|e| ConfigError::Pem {
+        what: "client key".into(),
+        index: None,
+        reason: match e {
+            rustls::pki_types::pem::Error::NoItemsFound => {
+                "no \"BEGIN PRIVATE KEY\" (PKCS#8, RSA or EC) block found".into()
+            }
+            other => pem_reason(&other),
+        },
+    })
+}
+
+fn pem_reason(e: &rustls::pki_types::pem::Error) -> String {
+    use rustls::pki_types::pem::Error as P;
+    match e {
+        P::MissingSectionEnd { .. } => "missing END line".into(),
+        P::IllegalSectionStart { .. } => "malformed BEGIN line".into(),
+        P::Base64Decode(m) => format!("invalid base64: {m}"),
+        P::NoItemsFound => "no PEM block found".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Fixed;
+    impl TimeProvider for Fixed {
+        fn current_time(&self) -> Option<rustls::pki_types::UnixTime> {
+            Some(rustls::pki_types::UnixTime::since_unix_epoch(
+                Duration::from_secs(1_800_000_000),
+            ))
+        }
+    }
+
+    fn builder() -> ConfigBuilder {
+        Config::builder().time_provider(Arc::new(Fixed))
+    }
+
+    #[test]
+    fn defaults_build() {
+        let c = builder().build().expect("default config");
+        assert!(c.verifies_certificates());
+        assert_eq!(c.limits().receive_buffer, 96 * 1024);
+    }
+
+    #[test]
+    fn missing_clock_is_named() {
+        assert_eq!(
+            Config::builder().build().unwrap_err(),
+            ConfigError::NoTimeProvider
+        );
+    }
+
+    #[test]
+    fn bad_pem_names_the_input() {
+        let err = builder()
+            .root_certificates_pem(
+                b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n",
+            )
+            .build()
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("CA certificates: PEM block #1"), "{text}");
+        let err = builder()
+            .root_certificates_pem(b"hello")
+            .build()
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("no \"BEGIN CERTIFICATE\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn non_certificate_der_is_refused_as_anchor() {
+        let pem = crate::cert::to_pem(b"not a certificate");
+        let err = builder()
+            .root_certificates_pem(pem.as_bytes())
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Pem { index: Some(1), .. }),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn unknown_suite_and_bad_alpn_are_refused() {
+        let err = builder().cipher_suites(["TLS_NOPE"]).build().unwrap_err();
+        assert_eq!(err, ConfigError::UnknownCipherSuite("TLS_NOPE".into()));
+        let err = builder().alpn([""]).build().unwrap_err();
+        assert!(matches!(err, ConfigError::InvalidAlpn(_)));
+        let err = builder().versions(&[]).build().unwrap_err();
+        assert!(matches!(err, ConfigError::Unusable(_)));
+    }
+
+    #[test]
+    fn receive_buffer_never_below_minimum() {
+        let c = builder()
+            .limits(Limits {
+                send_buffer: 10,
+                receive_buffer: 10,
+            })
+            .build()
+            .unwrap();
+        assert_eq!(c.limits().receive_buffer, MIN_RECEIVE_BUFFER);
+    }
+
+    #[test]
+    fn garbage_key_is_refused() {
+        let err = builder()
+            .client_auth_pem(
+                b"",
+                b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+            )
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().starts_with("client certificate"), "{err}");
+    }
+}

@@ -1,0 +1,555 @@
+//! Typed errors. Like h11, they tell the local side's mistakes ([`Error::Local`],
+//! [`ConfigError`]) apart from the peer's ([`Error::Peer`], [`Error::Certificate`]).
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+use rustls::pki_types::CertificateDer;
+
+use crate::cert::CertSummary;
+use crate::time::UtcTime;
+
+/// Everything that can end or refuse a connection.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The local side misused the API or its environment failed (no randomness, no clock).
+    Local(LocalError),
+    /// The peer broke the protocol, refused us, or closed without `close_notify`.
+    Peer(PeerError),
+    /// The peer's certificate chain failed verification.
+    Certificate(Box<CertificateError>),
+    /// A deadline configured in [`Config`](crate::Config) passed.
+    Timeout(TimeoutPhase),
+}
+
+impl Error {
+    /// A stable, machine-readable code (`CERT_EXPIRED`, `TRUNCATED`, `PROTOCOL`, …),
+    /// shared by the CLI's JSON and the JavaScript API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Local(LocalError::Config(_)) => "CONFIG",
+            Error::Local(LocalError::InvalidServerName(_)) => "INVALID_SERVER_NAME",
+            Error::Local(_) => "LOCAL",
+            Error::Peer(PeerError::Truncated { .. }) => "TRUNCATED",
+            Error::Peer(PeerError::AlertReceived(_)) => "ALERT",
+            Error::Peer(PeerError::Incompatible(_)) => "INCOMPATIBLE",
+            Error::Peer(PeerError::Misbehaved(_)) => "PROTOCOL",
+            Error::Certificate(c) => c.reason.code(),
+            Error::Timeout(_) => "TIMEOUT",
+        }
+    }
+
+    /// True if the local side caused this error (misuse, configuration, environment).
+    pub fn is_local(&self) -> bool {
+        matches!(self, Error::Local(_))
+    }
+
+    /// True if the peer caused this error (protocol, certificate, truncation).
+    pub fn is_peer(&self) -> bool {
+        matches!(self, Error::Peer(_) | Error::Certificate(_))
+    }
+
+    /// The certificate failure, if this is one.
+    pub fn certificate(&self) -> Option<&CertificateError> {
+        match self {
+            Error::Certificate(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Local(e) => e.fmt(f),
+            Error::Peer(e) => e.fmt(f),
+            Error::Certificate(e) => e.fmt(f),
+            Error::Timeout(p) => p.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Local(LocalError::Config(e))
+    }
+}
+
+/// Mistakes of the caller, and failures of the local environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LocalError {
+    /// The configuration is invalid.
+    Config(ConfigError),
+    /// The server name is neither a valid DNS name nor an IP address.
+    InvalidServerName(String),
+    /// `send` or `close` after `close()` was called.
+    SendAfterClose,
+    /// More ciphertext was fed than [`Client::receive_capacity`](crate::Client::receive_capacity)
+    /// allowed; nothing was consumed. Drain `poll_output` first.
+    ReceiveBufferFull {
+        /// Bytes that could have been accepted.
+        capacity: usize,
+    },
+    /// Input after [`Input::Eof`](crate::Input::Eof) was given.
+    InputAfterEof,
+    /// The environment failed: no random bytes, no current time, or an internal error.
+    Environment(String),
+}
+
+impl fmt::Display for LocalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LocalError::Config(e) => e.fmt(f),
+            LocalError::InvalidServerName(n) => {
+                write!(f, "invalid server name {n:?}: not a DNS name or IP address")
+            }
+            LocalError::SendAfterClose => f.write_str("cannot send after close()"),
+            LocalError::ReceiveBufferFull { capacity } => write!(
+                f,
+                "receive buffer full: fed more than the {capacity} bytes receive_capacity() allowed"
+            ),
+            LocalError::InputAfterEof => f.write_str("input after end of stream"),
+            LocalError::Environment(m) => write!(f, "local failure: {m}"),
+        }
+    }
+}
+
+/// Faults of the peer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PeerError {
+    /// The transport ended without the peer's `close_notify`: data may be missing.
+    Truncated {
+        /// True if the handshake had not finished.
+        during_handshake: bool,
+    },
+    /// The peer sent a fatal alert (its name, e.g. `HandshakeFailure`).
+    AlertReceived(String),
+    /// Nothing in common: protocol version, cipher suite, group, signature scheme or ALPN.
+    Incompatible(String),
+    /// The peer broke the protocol (malformed or unexpected message, bad MAC, oversized record).
+    Misbehaved(String),
+}
+
+impl fmt::Display for PeerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PeerError::Truncated {
+                during_handshake: true,
+            } => f.write_str("connection closed by peer during the TLS handshake"),
+            PeerError::Truncated {
+                during_handshake: false,
+            } => f.write_str(
+                "connection truncated: peer closed without close_notify, data may be missing",
+            ),
+            PeerError::AlertReceived(a) => write!(f, "peer sent fatal alert: {a}"),
+            PeerError::Incompatible(m) => write!(f, "peer is incompatible: {m}"),
+            PeerError::Misbehaved(m) => write!(f, "protocol error: {m}"),
+        }
+    }
+}
+
+/// Which deadline passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutPhase {
+    /// The handshake did not finish in time.
+    Handshake,
+    /// Nothing was received for the idle timeout.
+    Idle,
+}
+
+impl fmt::Display for TimeoutPhase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TimeoutPhase::Handshake => f.write_str("timed out during the TLS handshake"),
+            TimeoutPhase::Idle => f.write_str("timed out waiting for data from the peer"),
+        }
+    }
+}
+
+/// A failed certificate verification, with the evidence: what was asked for, what was
+/// presented, the clock used, and the unverified chain as the server sent it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CertificateError {
+    /// Why verification failed.
+    pub reason: CertificateFailure,
+    /// The name the client asked for.
+    pub server_name: String,
+    /// The wall-clock time used for validity checks (Unix seconds), if known.
+    pub now: Option<u64>,
+    /// The chain exactly as the server sent it (leaf first), unverified.
+    pub chain: Vec<CertificateDer<'static>>,
+}
+
+impl CertificateError {
+    /// Summaries of the presented chain, for reports.
+    pub fn chain_summary(&self) -> Vec<CertSummary> {
+        CertSummary::chain(&self.chain)
+    }
+
+    /// A multi-line forensic report: the reason, the name asked for vs the names covered,
+    /// validity vs the clock, and the chain as sent.
+    pub fn report(&self) -> String {
+        let mut out = format!("certificate verification failed: {}\n", self.reason);
+        out.push_str(&format!("  server name asked for: {}\n", self.server_name));
+        if let Some(now) = self.now {
+            out.push_str(&format!("  clock used:            {}\n", UtcTime(now)));
+        }
+        let chain = self.chain_summary();
+        if let Some(leaf) = chain.first() {
+            let names = if leaf.names.is_empty() {
+                "(none)".to_string()
+            } else {
+                leaf.names.join(", ")
+            };
+            out.push_str(&format!("  names in certificate:  {names}\n"));
+            out.push_str(&format!("  leaf validity:         {}\n", leaf.validity()));
+        }
+        out.push_str(&format!(
+            "  chain as sent ({} certificates):\n",
+            chain.len()
+        ));
+        for (i, c) in chain.iter().enumerate() {
+            out.push_str(&format!(
+                "   {i}: subject {}\n      issuer  {}\n      sha256  {}\n",
+                c.subject, c.issuer, c.sha256
+            ));
+        }
+        out
+    }
+}
+
+impl fmt::Display for CertificateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "certificate verify failed: {}", self.reason)
+    }
+}
+
+/// The reason a certificate was refused, in words a person understands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertificateFailure {
+    /// Past its notAfter.
+    Expired {
+        /// notAfter, Unix seconds.
+        not_after: u64,
+        /// The clock used, Unix seconds.
+        now: u64,
+    },
+    /// Before its notBefore.
+    NotYetValid {
+        /// notBefore, Unix seconds.
+        not_before: u64,
+        /// The clock used, Unix seconds.
+        now: u64,
+    },
+    /// The certificate does not cover the name asked for.
+    NameMismatch {
+        /// The name asked for.
+        expected: String,
+        /// The names the certificate covers.
+        presented: Vec<String>,
+    },
+    /// The chain does not lead to a trusted root (self-signed, private CA, missing
+    /// intermediate, intermediate that is not a CA).
+    UnknownIssuer,
+    /// The certificate is not valid for TLS server authentication (extended key usage).
+    InvalidPurpose,
+    /// A signature in the chain does not verify.
+    BadSignature,
+    /// A signature algorithm in the chain is not supported (e.g. SHA-1, RSA-1024).
+    UnsupportedSignatureAlgorithm(String),
+    /// A certificate could not be decoded.
+    BadEncoding,
+    /// The certificate was revoked.
+    Revoked,
+    /// The server sent no certificate.
+    NoCertificate,
+    /// Another reason, in rustls' / webpki's words.
+    Other(String),
+}
+
+impl CertificateFailure {
+    /// A stable code for this reason.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CertificateFailure::Expired { .. } => "CERT_EXPIRED",
+            CertificateFailure::NotYetValid { .. } => "CERT_NOT_YET_VALID",
+            CertificateFailure::NameMismatch { .. } => "CERT_HOSTNAME_MISMATCH",
+            CertificateFailure::UnknownIssuer => "CERT_UNKNOWN_ISSUER",
+            CertificateFailure::InvalidPurpose => "CERT_INVALID_PURPOSE",
+            CertificateFailure::BadSignature => "CERT_BAD_SIGNATURE",
+            CertificateFailure::UnsupportedSignatureAlgorithm(_) => "CERT_UNSUPPORTED_ALGORITHM",
+            CertificateFailure::BadEncoding => "CERT_BAD_ENCODING",
+            CertificateFailure::Revoked => "CERT_REVOKED",
+            CertificateFailure::NoCertificate => "CERT_MISSING",
+            CertificateFailure::Other(_) => "CERT_INVALID",
+        }
+    }
+}
+
+impl fmt::Display for CertificateFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CertificateFailure::Expired { not_after, now } => write!(
+                f,
+                "certificate has expired (notAfter {}, now {})",
+                UtcTime(*not_after),
+                UtcTime(*now)
+            ),
+            CertificateFailure::NotYetValid { not_before, now } => write!(
+                f,
+                "certificate is not yet valid (notBefore {}, now {})",
+                UtcTime(*not_before),
+                UtcTime(*now)
+            ),
+            CertificateFailure::NameMismatch {
+                expected,
+                presented,
+            } => {
+                if presented.is_empty() {
+                    write!(
+                        f,
+                        "certificate names no host (no subjectAltName), not {expected}"
+                    )
+                } else {
+                    write!(
+                        f,
+                        "certificate is for {}, not {expected}",
+                        presented.join(", ")
+                    )
+                }
+            }
+            CertificateFailure::UnknownIssuer => f.write_str(
+                "unable to get local issuer certificate: the chain does not lead to a trusted root",
+            ),
+            CertificateFailure::InvalidPurpose => f.write_str(
+                "certificate is not valid for TLS server authentication (extended key usage)",
+            ),
+            CertificateFailure::BadSignature => {
+                f.write_str("a signature in the certificate chain is invalid")
+            }
+            CertificateFailure::UnsupportedSignatureAlgorithm(m) => {
+                write!(
+                    f,
+                    "unsupported or too weak signature algorithm in the chain ({m})"
+                )
+            }
+            CertificateFailure::BadEncoding => f.write_str("certificate is malformed"),
+            CertificateFailure::Revoked => f.write_str("certificate has been revoked"),
+            CertificateFailure::NoCertificate => f.write_str("server sent no certificate"),
+            CertificateFailure::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+/// An invalid [`Config`](crate::Config): names the input and says why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A PEM input could not be used.
+    Pem {
+        /// Which input (e.g. `CA certificates`, `client key`).
+        what: String,
+        /// The 1-based position of the offending PEM block, when one is at fault.
+        index: Option<usize>,
+        /// Why.
+        reason: String,
+    },
+    /// The client certificate and key cannot be used together.
+    ClientAuth(String),
+    /// No wall-clock source was given (the core has no clock of its own).
+    NoTimeProvider,
+    /// The trust store is empty, so no server could be verified.
+    EmptyTrustStore,
+    /// An ALPN protocol name is empty or longer than 255 bytes.
+    InvalidAlpn(String),
+    /// A requested cipher suite is unknown or not offered by the crypto provider.
+    UnknownCipherSuite(String),
+    /// The provider and versions cannot form a working configuration.
+    Unusable(String),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Pem {
+                what,
+                index: Some(i),
+                reason,
+            } => write!(f, "{what}: PEM block #{i}: {reason}"),
+            ConfigError::Pem {
+                what,
+                index: None,
+                reason,
+            } => write!(f, "{what}: {reason}"),
+            ConfigError::ClientAuth(m) => write!(f, "client certificate/key: {m}"),
+            ConfigError::NoTimeProvider => {
+                f.write_str("no wall-clock source: set Config::builder().time_provider(..)")
+            }
+            ConfigError::EmptyTrustStore => {
+                f.write_str("the trust store is empty: no server certificate could be verified")
+            }
+            ConfigError::InvalidAlpn(p) => {
+                write!(f, "invalid ALPN protocol {p:?}: must be 1 to 255 bytes")
+            }
+            ConfigError::UnknownCipherSuite(s) => write!(f, "unknown cipher suite {s:?}"),
+            ConfigError::Unusable(m) => write!(f, "unusable configuration: {m}"),
+        }
+    }
+}
+
+impl core::error::Error for ConfigError {}
+
+/// What the verifier knew when rustls reported an error; used to build [`Error`].
+pub(crate) struct ErrorContext<'a> {
+    pub server_name: &'a str,
+    pub chain: Vec<CertificateDer<'static>>,
+    pub now: Option<u64>,
+    pub handshaking: bool,
+}
+
+/// Maps a rustls error to a typed [`Error`].
+pub(crate) fn from_rustls(err: rustls::Error, cx: ErrorContext<'_>) -> Error {
+    use rustls::Error as R;
+    let cert = |reason: CertificateFailure| {
+        Error::Certificate(Box::new(CertificateError {
+            reason,
+            server_name: cx.server_name.into(),
+            now: cx.now,
+            chain: cx.chain.clone(),
+        }))
+    };
+    match err {
+        R::InvalidCertificate(ce) => cert(certificate_failure(ce, cx.now, cx.server_name)),
+        R::NoCertificatesPresented => cert(CertificateFailure::NoCertificate),
+        R::InvalidCertRevocationList(e) => cert(CertificateFailure::Other(format!("{e:?}"))),
+        R::AlertReceived(a) => Error::Peer(PeerError::AlertReceived(format!("{a:?}"))),
+        R::PeerIncompatible(p) => Error::Peer(PeerError::Incompatible(format!("{p:?}"))),
+        R::NoApplicationProtocol => Error::Peer(PeerError::Incompatible(
+            "no application protocol (ALPN) in common".into(),
+        )),
+        e @ (R::PeerMisbehaved(_)
+        | R::InvalidMessage(_)
+        | R::InappropriateMessage { .. }
+        | R::InappropriateHandshakeMessage { .. }
+        | R::DecryptError
+        | R::PeerSentOversizedRecord
+        | R::InvalidEncryptedClientHello(_)
+        | R::UnsupportedNameType) => Error::Peer(PeerError::Misbehaved(e.to_string())),
+        R::FailedToGetRandomBytes => {
+            Error::Local(LocalError::Environment("failed to get random bytes".into()))
+        }
+        R::FailedToGetCurrentTime => Error::Local(LocalError::Environment(
+            "failed to get the current time".into(),
+        )),
+        other if cx.handshaking => Error::Peer(PeerError::Misbehaved(other.to_string())),
+        other => Error::Local(LocalError::Environment(other.to_string())),
+    }
+}
+
+fn certificate_failure(
+    ce: rustls::CertificateError,
+    now: Option<u64>,
+    server_name: &str,
+) -> CertificateFailure {
+    use rustls::CertificateError as C;
+    let now_or = |t: rustls::pki_types::UnixTime| t.as_secs();
+    match ce {
+        C::ExpiredContext { time, not_after } => CertificateFailure::Expired {
+            not_after: not_after.as_secs(),
+            now: now_or(time),
+        },
+        C::Expired => CertificateFailure::Expired {
+            not_after: 0,
+            now: now.unwrap_or(0),
+        },
+        C::NotValidYetContext { time, not_before } => CertificateFailure::NotYetValid {
+            not_before: not_before.as_secs(),
+            now: now_or(time),
+        },
+        C::NotValidYet => CertificateFailure::NotYetValid {
+            not_before: 0,
+            now: now.unwrap_or(0),
+        },
+        C::NotValidForNameContext { presented, .. } => CertificateFailure::NameMismatch {
+            expected: server_name.into(),
+            presented: presented.into_iter().map(|p| unquote(&p)).collect(),
+        },
+        C::NotValidForName => CertificateFailure::NameMismatch {
+            expected: server_name.into(),
+            presented: Vec::new(),
+        },
+        C::UnknownIssuer => CertificateFailure::UnknownIssuer,
+        C::InvalidPurpose | C::InvalidPurposeContext { .. } => CertificateFailure::InvalidPurpose,
+        C::BadSignature => CertificateFailure::BadSignature,
+        #[allow(deprecated)]
+        C::UnsupportedSignatureAlgorithm => {
+            CertificateFailure::UnsupportedSignatureAlgorithm("unknown".into())
+        }
+        C::UnsupportedSignatureAlgorithmContext {
+            signature_algorithm_id,
+            ..
+        } => CertificateFailure::UnsupportedSignatureAlgorithm(algorithm_name(
+            &signature_algorithm_id,
+        )),
+        C::UnsupportedSignatureAlgorithmForPublicKeyContext {
+            signature_algorithm_id,
+            ..
+        } => CertificateFailure::UnsupportedSignatureAlgorithm(algorithm_name(
+            &signature_algorithm_id,
+        )),
+        C::BadEncoding => CertificateFailure::BadEncoding,
+        C::Revoked => CertificateFailure::Revoked,
+        C::Other(o) => other_failure(&o.to_string()),
+        other => CertificateFailure::Other(format!("{other:?}")),
+    }
+}
+
+/// webpki reports some chain-building faults only as `Other(..)`; name the common ones.
+fn other_failure(msg: &str) -> CertificateFailure {
+    let text = if msg.contains("CaUsedAsEndEntity") {
+        "a CA certificate was presented as the server certificate"
+    } else if msg.contains("EndEntityUsedAsCa") {
+        "an intermediate certificate is not a CA (basicConstraints CA bit missing)"
+    } else if msg.contains("NameConstraintViolation") {
+        "the certificate violates its issuer's name constraints"
+    } else if msg.contains("RequiredEkuNotFound") {
+        return CertificateFailure::InvalidPurpose;
+    } else {
+        return CertificateFailure::Other(msg.into());
+    };
+    CertificateFailure::Other(text.into())
+}
+
+/// Names the well-known signature algorithm identifiers (DER of AlgorithmIdentifier contents).
+fn algorithm_name(id: &[u8]) -> String {
+    // OID 1.2.840.113549.1.1.5 (sha1WithRSAEncryption) and 1.2.840.10045.4.1 (ecdsa-with-SHA1).
+    const SHA1_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05];
+    const SHA1_ECDSA: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01];
+    if id.windows(SHA1_RSA.len()).any(|w| w == SHA1_RSA) {
+        "sha1WithRSAEncryption: SHA-1 signatures are not accepted".into()
+    } else if id.windows(SHA1_ECDSA.len()).any(|w| w == SHA1_ECDSA) {
+        "ecdsa-with-SHA1: SHA-1 signatures are not accepted".into()
+    } else {
+        format!("algorithm identifier {}", crate::cert::hex(id))
+    }
+}
+
+/// webpki lists presented names in Debug form (`DnsName("a.example")`,
+/// `IpAddress(192.0.2.1)`); keep only the name.
+fn unquote(s: &str) -> String {
+    let inner = ["DnsName(", "IpAddress(", "UniformResourceIdentifier("]
+        .iter()
+        .find_map(|p| s.strip_prefix(p).and_then(|r| r.strip_suffix(')')))
+        .unwrap_or(s);
+    inner.trim_matches('"').into()
+}

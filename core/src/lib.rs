@@ -1,0 +1,119 @@
+//! # tlsferry-core
+//!
+//! A `no_std` + `alloc`, sans-IO TLS client: it drives rustls' unbuffered client state
+//! machine over in-memory buffers. No sockets, no clock, no OS randomness of its own —
+//! the driver (a blocking `TcpStream` loop, a JavaScript stream, a test) moves bytes
+//! and passes the time in.
+//!
+//! ## The loop contract
+//!
+//! Inputs go in through one door ([`Client::handle_input`], plus the mutators
+//! [`Client::send`] and [`Client::close`]); outputs come out of one door
+//! ([`Client::poll_output`]). After every input or mutation, poll until
+//! [`Output::Wait`], which says how long you may wait for transport input before
+//! feeding [`Input::Tick`].
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use tlsferry_core::{Client, Config, Event, Input, Instant, Output};
+//! # #[derive(Debug)] struct SystemClock;
+//! # impl tlsferry_core::TimeProvider for SystemClock {
+//! #     fn current_time(&self) -> Option<tlsferry_core::UnixTime> {
+//! #         let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?;
+//! #         Some(tlsferry_core::UnixTime::since_unix_epoch(d))
+//! #     }
+//! # }
+//! # fn now() -> Instant { Instant::ZERO }
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let mut socket = std::net::TcpStream::connect("www.example.com:443")?;
+//! use std::io::{Read, Write};
+//!
+//! let config = Config::builder()
+//!     .time_provider(Arc::new(SystemClock)) // the core has no clock of its own
+//!     .alpn(["http/1.1"])
+//!     .build()?; // Mozilla roots, host-name checks, TLS 1.2 + 1.3
+//! let mut tls = Client::new(&config, "www.example.com", now())?;
+//! tls.send(b"Hello, World!")?; // queued until the handshake completes
+//! let mut buf = vec![0u8; 16 * 1024];
+//! 'io: loop {
+//!     loop {
+//!         match tls.poll_output() {
+//!             Output::Transmit(bytes) => socket.write_all(&bytes)?,
+//!             Output::Event(Event::Connected(info)) => eprintln!("{} {}", info.version, info.cipher_suite),
+//!             Output::Event(Event::Data(plain)) => std::io::stdout().write_all(&plain)?,
+//!             Output::Event(Event::PeerClosed) => tls.close()?,
+//!             Output::Event(Event::Closed) => break 'io,
+//!             Output::Event(_) => {}
+//!             Output::Wait(_deadline) => break,
+//!         }
+//!     }
+//!     let n = socket.read(&mut buf[..tls.receive_capacity().min(16 * 1024)])?;
+//!     if n == 0 {
+//!         tls.handle_input(Input::Eof(now()))?; // truncation is an error, not an end
+//!     } else {
+//!         tls.handle_input(Input::Receive(now(), &buf[..n]))?;
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! ## Errors
+//!
+//! [`Error`] tells local misuse ([`Error::Local`]) from the peer's faults
+//! ([`Error::Peer`], [`Error::Certificate`]); certificate failures explain themselves
+//! ([`CertificateFailure`]) and keep the unverified chain. A transport EOF without the
+//! peer's `close_notify` is [`PeerError::Truncated`], never a clean end.
+//!
+//! ## Memory
+//!
+//! [`Limits`] bound the queued plaintext ([`Client::send`] accepts fewer bytes when full)
+//! and the buffered ciphertext ([`Client::receive_capacity`]).
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+mod adapter;
+pub mod cert;
+mod client;
+mod config;
+mod error;
+mod event;
+mod time;
+mod verify;
+
+pub use cert::CertSummary;
+pub use client::{Client, Input};
+pub use config::{
+    parse_certificates, parse_private_key, Config, ConfigBuilder, Limits, Version,
+    MIN_RECEIVE_BUFFER,
+};
+pub use error::{
+    CertificateError, CertificateFailure, ConfigError, Error, LocalError, PeerError, TimeoutPhase,
+};
+pub use event::{ConnectionInfo, Event, Output};
+pub use time::{Instant, UtcTime};
+
+/// The rustls version this core drives, and the types its API exposes.
+pub use rustls;
+pub use rustls::crypto::CryptoProvider;
+pub use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+pub use rustls::time_provider::TimeProvider;
+pub use rustls::KeyLog;
+
+/// The default crypto provider: rustls-rustcrypto (pure Rust, identical on every target).
+pub fn default_provider() -> CryptoProvider {
+    rustls_rustcrypto::provider()
+}

@@ -1,0 +1,17 @@
+//! # tlsferry
+//!
+//! A blocking TLS client over any `Read + Write` stream, driven by the sans-IO
+//! [`tlsferry_core`], and the `tlsferry` command-line tool.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod clock;
+
+pub use clock::{FixedClock, SystemClock};
+pub use tlsferry_core as core;
+
+/// A [`tlsferry_core::ConfigBuilder`] with the system wall clock set: Mozilla roots,
+/// host-name checks, TLS 1.2 and 1.3.
+pub fn config_builder() -> tlsferry_core::ConfigBuilder {
+    tlsferry_core::Config::builder().time_provider(std::sync::Arc::new(SystemClock))
+}

@@ -1,0 +1,11 @@
+//! Shared helpers for tlsferry's integration tests: a test PKI generated at test time,
+//! an in-memory client↔server pair, and real servers on 127.0.0.1.
+#![allow(
+    missing_docs,
+    missing_debug_implementations,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
+
+pub mod pair;
+pub mod pki;
