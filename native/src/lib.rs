@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod clock;
+pub mod pki;
 
 pub use clock::{FixedClock, SystemClock};
 pub use tlsferry_core as core;

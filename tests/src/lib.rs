@@ -8,4 +8,4 @@
 )]
 
 pub mod pair;
-pub mod pki;
+pub use tlsferry::pki;

@@ -1,6 +1,6 @@
-//! A test PKI generated at test time: roots, intermediates and leaves of every key type
-//! the suites need, as PEM and DER, and written to files for external servers.
-//! No private key is ever checked in.
+//! A throw-away PKI generated at run time, for `tlsferry demo` and the test suites:
+//! roots, intermediates and leaves of every key type, as PEM and DER.
+//! Nothing here is for production certificates; no private key is ever checked in.
 
 use std::path::{Path, PathBuf};
 
@@ -8,8 +8,8 @@ use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose, SanType, SignatureAlgorithm,
 };
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use time::{Duration, OffsetDateTime};
+use tlsferry_core::{CertificateDer, PrivateKeyDer};
 
 /// Key algorithms for generated certificates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +57,7 @@ fn rsa_key(bits: usize) -> KeyPair {
 }
 
 /// A certificate authority (root or intermediate) that can issue certificates.
+#[derive(Debug)]
 pub struct Ca {
     params: CertificateParams,
     key: KeyPair,
@@ -121,6 +122,7 @@ impl LeafSpec {
 }
 
 /// A leaf certificate with its key and the chain up to (not including) the root.
+#[derive(Debug)]
 pub struct Leaf {
     /// Leaf certificate, DER.
     pub der: CertificateDer<'static>,
@@ -291,6 +293,7 @@ impl Ca {
 }
 
 /// A standard hierarchy: root → intermediate → leaves, plus files on disk for servers.
+#[derive(Debug)]
 pub struct TestPki {
     /// The trust anchor.
     pub root: Ca,
@@ -328,6 +331,7 @@ impl TestPki {
 }
 
 /// A temporary directory removed on drop.
+#[derive(Debug)]
 pub struct TempDir(PathBuf);
 
 impl TempDir {
