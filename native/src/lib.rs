@@ -5,8 +5,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bridge;
 pub mod clock;
 pub mod pki;
+pub mod record;
+pub mod webdemo;
 
 pub use clock::{FixedClock, SystemClock};
 pub use tlsferry_core as core;
