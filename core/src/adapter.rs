@@ -39,6 +39,9 @@ pub(crate) struct Io<'a> {
 pub(crate) struct Tls {
     conn: UnbufferedClientConnection,
     incoming: Vec<u8>,
+    /// Bytes at the front of `incoming` that rustls has discarded; compacted once per
+    /// pump instead of after every record.
+    start: usize,
     flags: Flags,
 }
 
@@ -67,18 +70,33 @@ impl Tls {
         Ok(Tls {
             conn: UnbufferedClientConnection::new(config, name)?,
             incoming: Vec::new(),
+            start: 0,
             flags: Flags::default(),
         })
     }
 
     /// Ciphertext received but not yet consumed by rustls.
     pub(crate) fn buffered_incoming(&self) -> usize {
-        self.incoming.len()
+        self.incoming.len() - self.start
     }
 
     /// Appends received ciphertext.
     pub(crate) fn push_incoming(&mut self, bytes: &[u8]) {
+        self.compact();
         self.incoming.extend_from_slice(bytes);
+    }
+
+    /// Drops the discarded prefix; rustls only ever sees the live part.
+    fn compact(&mut self) {
+        if self.start > 0 {
+            self.incoming.drain(..self.start.min(self.incoming.len()));
+            self.start = 0;
+        }
+    }
+
+    /// The part of `incoming` rustls has not discarded.
+    fn live(incoming: &mut [u8], start: usize) -> &mut [u8] {
+        incoming.get_mut(start..).unwrap_or_default()
     }
 
     pub(crate) fn is_handshaking(&self) -> bool {
@@ -135,13 +153,20 @@ impl Tls {
     /// appends plaintext to `io.received` and ciphertext to `io.outgoing`, encrypts
     /// queued plaintext once the handshake allows it.
     pub(crate) fn pump(&mut self, io: &mut Io<'_>) -> Result<(), rustls::Error> {
+        let result = self.pump_inner(io);
+        self.compact();
+        result
+    }
+
+    fn pump_inner(&mut self, io: &mut Io<'_>) -> Result<(), rustls::Error> {
         loop {
-            let UnbufferedStatus { mut discard, state } =
-                self.conn.process_tls_records(&mut self.incoming);
+            let UnbufferedStatus { mut discard, state } = self
+                .conn
+                .process_tls_records(Self::live(&mut self.incoming, self.start));
             let state = match state {
                 Ok(state) => state,
                 Err(e) => {
-                    drain_front(&mut self.incoming, discard);
+                    self.start += discard;
                     return Err(e);
                 }
             };
@@ -187,7 +212,7 @@ impl Tls {
                 // Early data is server-side only; future states: wait for more input.
                 _ => stop = true,
             }
-            drain_front(&mut self.incoming, discard);
+            self.start += discard;
             result?;
             if stop {
                 return Ok(());
@@ -201,7 +226,9 @@ impl Tls {
     pub(crate) fn flush_alert(&mut self, outgoing: &mut Vec<u8>) {
         // Exactly one call: the alert is the only queued record, and a second call would
         // deframe the offending bytes again.
-        let UnbufferedStatus { state, .. } = self.conn.process_tls_records(&mut self.incoming);
+        let UnbufferedStatus { state, .. } = self
+            .conn
+            .process_tls_records(Self::live(&mut self.incoming, self.start));
         if let Ok(ConnectionState::EncodeTlsData(mut enc)) = state {
             let _ = encode(&mut enc, outgoing);
         }
@@ -287,11 +314,4 @@ fn append_with(
     }
     buf.truncate(start);
     Err(rustls::Error::General("output buffer sizing failed".into()))
-}
-
-fn drain_front(buf: &mut Vec<u8>, n: usize) {
-    let n = n.min(buf.len());
-    if n > 0 {
-        buf.drain(..n);
-    }
 }

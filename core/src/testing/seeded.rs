@@ -1,0 +1,288 @@
+//! The seeded crypto provider: rustls-rustcrypto with every random byte drawn from one
+//! ChaCha20 stream, including the key-exchange secrets.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt;
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use rustls::crypto::{
+    ActiveKeyExchange, CryptoProvider, GetRandomFailed, SecureRandom, SharedSecret,
+    SupportedKxGroup,
+};
+use rustls::{NamedGroup, PeerMisbehaved};
+use spin::Mutex;
+
+/// The 32-byte seed of a deterministic session.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Seed(pub [u8; 32]);
+
+impl Seed {
+    /// Parses 64 hex digits.
+    pub fn from_hex(text: &str) -> Option<Seed> {
+        let bytes = super::hex::decode(text.trim()).ok()?;
+        Some(Seed(bytes.try_into().ok()?))
+    }
+
+    /// The seed as 64 lowercase hex digits.
+    pub fn to_hex(&self) -> alloc::string::String {
+        super::hex::encode(&self.0)
+    }
+}
+
+impl fmt::Debug for Seed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Seed({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for Seed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+/// A ChaCha20 CSPRNG behind a spin lock: rustls shares one `&'static dyn SecureRandom`
+/// between threads, so the stream needs interior mutability without `std`.
+struct SeededRng(Mutex<ChaCha20Rng>);
+
+impl fmt::Debug for SeededRng {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print the generator state: it is the session's key material.
+        f.write_str("SeededRng(ChaCha20)")
+    }
+}
+
+impl SecureRandom for SeededRng {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), GetRandomFailed> {
+        use rand_core::RngCore;
+        self.0.lock().fill_bytes(buf);
+        Ok(())
+    }
+}
+
+/// Which curve a seeded group uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Curve {
+    X25519,
+    P256,
+    P384,
+}
+
+/// A key-exchange group whose ephemeral secrets come from the seeded stream.
+#[derive(Debug)]
+struct SeededGroup {
+    curve: Curve,
+    rng: &'static SeededRng,
+}
+
+impl SupportedKxGroup for SeededGroup {
+    fn name(&self) -> NamedGroup {
+        match self.curve {
+            Curve::X25519 => NamedGroup::X25519,
+            Curve::P256 => NamedGroup::secp256r1,
+            Curve::P384 => NamedGroup::secp384r1,
+        }
+    }
+
+    fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, rustls::Error> {
+        let mut rng = self.rng.0.lock();
+        let secret = match self.curve {
+            Curve::X25519 => {
+                let secret = x25519_dalek::EphemeralSecret::random_from_rng(&mut *rng);
+                let public = x25519_dalek::PublicKey::from(&secret);
+                Secret::X25519(secret, public)
+            }
+            Curve::P256 => {
+                let secret = p256::ecdh::EphemeralSecret::random(&mut *rng);
+                let public = secret.public_key().to_sec1_bytes().into_vec();
+                Secret::P256(secret, public)
+            }
+            Curve::P384 => {
+                let secret = p384::ecdh::EphemeralSecret::random(&mut *rng);
+                let public = secret.public_key().to_sec1_bytes().into_vec();
+                Secret::P384(secret, public)
+            }
+        };
+        Ok(Box::new(SeededExchange {
+            group: self.name(),
+            secret,
+        }))
+    }
+}
+
+enum Secret {
+    X25519(x25519_dalek::EphemeralSecret, x25519_dalek::PublicKey),
+    P256(p256::ecdh::EphemeralSecret, Vec<u8>),
+    P384(p384::ecdh::EphemeralSecret, Vec<u8>),
+}
+
+/// One started key exchange.
+struct SeededExchange {
+    group: NamedGroup,
+    secret: Secret,
+}
+
+impl fmt::Debug for SeededExchange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SeededExchange")
+            .field("group", &self.group)
+            .finish_non_exhaustive()
+    }
+}
+
+fn invalid_share() -> rustls::Error {
+    rustls::Error::from(PeerMisbehaved::InvalidKeyShare)
+}
+
+impl ActiveKeyExchange for SeededExchange {
+    fn complete(self: Box<Self>, peer: &[u8]) -> Result<SharedSecret, rustls::Error> {
+        match self.secret {
+            Secret::X25519(secret, _) => {
+                let peer: [u8; 32] = peer.try_into().map_err(|_| invalid_share())?;
+                let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(peer));
+                // An all-zero result means the peer sent a low-order point (RFC 7748 §6.1).
+                if !shared.was_contributory() {
+                    return Err(invalid_share());
+                }
+                Ok(SharedSecret::from(shared.as_bytes().as_slice()))
+            }
+            Secret::P256(secret, _) => {
+                let peer = p256::PublicKey::from_sec1_bytes(peer).map_err(|_| invalid_share())?;
+                let shared = secret.diffie_hellman(&peer);
+                Ok(SharedSecret::from(shared.raw_secret_bytes().as_slice()))
+            }
+            Secret::P384(secret, _) => {
+                let peer = p384::PublicKey::from_sec1_bytes(peer).map_err(|_| invalid_share())?;
+                let shared = secret.diffie_hellman(&peer);
+                Ok(SharedSecret::from(shared.raw_secret_bytes().as_slice()))
+            }
+        }
+    }
+
+    fn pub_key(&self) -> &[u8] {
+        match &self.secret {
+            Secret::X25519(_, public) => public.as_bytes(),
+            Secret::P256(_, public) | Secret::P384(_, public) => public,
+        }
+    }
+
+    fn group(&self) -> NamedGroup {
+        self.group
+    }
+}
+
+/// rustls-rustcrypto's provider with every random byte drawn from `seed`: the client
+/// random, the legacy session id, rustls' extension-order shuffle and the X25519, P-256
+/// and P-384 ephemeral secrets. Cipher suites, signature verification and the key
+/// provider are rustls-rustcrypto's own.
+///
+/// **Testing only**: anyone who knows the seed can decrypt the session.
+///
+/// rustls wants `&'static` references for the random source and the groups, so each
+/// call leaks one generator (about 200 bytes) and three group descriptors. Build one
+/// provider per deterministic connection: two connections sharing a provider draw
+/// from the same stream and so depend on their order.
+///
+/// Not deterministic even with this provider: client-certificate signatures whose
+/// scheme is randomized (RSA-PSS draws its salt from the OS).
+pub fn seeded_provider(seed: &Seed) -> CryptoProvider {
+    let rng: &'static SeededRng = Box::leak(Box::new(SeededRng(Mutex::new(
+        ChaCha20Rng::from_seed(seed.0),
+    ))));
+    let groups: &'static [SeededGroup; 3] = Box::leak(Box::new([
+        SeededGroup {
+            curve: Curve::X25519,
+            rng,
+        },
+        SeededGroup {
+            curve: Curve::P256,
+            rng,
+        },
+        SeededGroup {
+            curve: Curve::P384,
+            rng,
+        },
+    ]));
+    let base = rustls_rustcrypto::provider();
+    CryptoProvider {
+        kx_groups: groups
+            .iter()
+            .map(|g| g as &'static dyn SupportedKxGroup)
+            .collect(),
+        secure_random: rng,
+        ..base
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn start(provider: &CryptoProvider, i: usize) -> Box<dyn ActiveKeyExchange> {
+        provider.kx_groups[i].start().unwrap()
+    }
+
+    #[test]
+    fn same_seed_same_bytes_different_seed_different_bytes() {
+        let a = seeded_provider(&Seed([7; 32]));
+        let b = seeded_provider(&Seed([7; 32]));
+        let c = seeded_provider(&Seed([8; 32]));
+        let mut ra = [0u8; 48];
+        let mut rb = [0u8; 48];
+        let mut rc = [0u8; 48];
+        a.secure_random.fill(&mut ra).unwrap();
+        b.secure_random.fill(&mut rb).unwrap();
+        c.secure_random.fill(&mut rc).unwrap();
+        assert_eq!(ra, rb);
+        assert_ne!(ra, rc);
+        for i in 0..3 {
+            assert_eq!(start(&a, i).pub_key(), start(&b, i).pub_key());
+        }
+        // The stream advances: a second draw differs from the first.
+        let mut again = [0u8; 48];
+        a.secure_random.fill(&mut again).unwrap();
+        assert_ne!(again, ra);
+    }
+
+    #[test]
+    fn chacha20_stream_matches_the_reference() {
+        // rand_chacha's ChaCha20Rng with an all-zero seed and stream 0 is the RFC 8439
+        // §A.1 test vector #1 keystream: the generator is portable across platforms.
+        let p = seeded_provider(&Seed([0; 32]));
+        let mut out = [0u8; 16];
+        p.secure_random.fill(&mut out).unwrap();
+        assert_eq!(
+            super::super::hex::encode(&out),
+            "76b8e0ada0f13d90405d6ae55386bd28"
+        );
+    }
+
+    #[test]
+    fn groups_agree_with_each_other() {
+        // Each seeded group completes a real exchange with a second instance of itself.
+        let p = seeded_provider(&Seed([1; 32]));
+        let q = seeded_provider(&Seed([2; 32]));
+        for i in 0..3 {
+            let a = start(&p, i);
+            let b = start(&q, i);
+            assert_eq!(a.group(), p.kx_groups[i].name());
+            let pa = a.pub_key().to_vec();
+            let pb = b.pub_key().to_vec();
+            let sa = a.complete(&pb).unwrap();
+            let sb = b.complete(&pa).unwrap();
+            assert_eq!(sa.secret_bytes(), sb.secret_bytes());
+        }
+    }
+
+    #[test]
+    fn bad_peer_shares_are_refused() {
+        let p = seeded_provider(&Seed([3; 32]));
+        for i in 0..3 {
+            assert!(start(&p, i).complete(&[1, 2, 3]).is_err());
+        }
+        // X25519 low-order point (all zeros) gives a non-contributory secret.
+        assert!(start(&p, 0).complete(&[0; 32]).is_err());
+    }
+}

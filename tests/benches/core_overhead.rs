@@ -1,0 +1,282 @@
+//! Core overhead: tlsferry-core's `Client` against a hand-driven rustls
+//! `UnbufferedClientConnection` with the same provider, both in memory against the same
+//! rustls server. Measures client CPU only, interleaving the two implementations so
+//! machine noise hits both alike; prints medians and the ratio as a Markdown table.
+//!
+//! Run: `cargo bench -p tlsferry-tests --bench core_overhead` (env `BULK_MIB`, `ROUNDS`).
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::{Duration, Instant as StdInstant};
+
+use rustls::client::{ClientConnectionData, UnbufferedClientConnection};
+use rustls::pki_types::ServerName;
+use rustls::server::{ServerConfig, ServerConnection};
+use rustls::unbuffered::{ConnectionState, EncodeError, UnbufferedStatus};
+use tlsferry_core::{Client, Config, Event, Input, Instant, Output};
+use tlsferry_tests::pair::{client_config, server_config};
+use tlsferry_tests::pki::{KeyKind, TestPki};
+
+const RECORD: usize = 16 * 1024;
+const CHUNK: usize = 64 * 1024;
+
+/// A client under test: either tlsferry or raw rustls.
+trait Subject {
+    /// Feeds server bytes; returns the client's bytes for the server and plaintext count.
+    fn feed(&mut self, bytes: &[u8], out: &mut Vec<u8>) -> usize;
+    fn connected(&self) -> bool;
+}
+
+struct Ferry {
+    client: Client,
+    connected: bool,
+}
+
+impl Ferry {
+    fn new(cfg: &Config, out: &mut Vec<u8>) -> Ferry {
+        let mut f = Ferry {
+            client: Client::new(cfg, "localhost", Instant::ZERO).unwrap(),
+            connected: false,
+        };
+        f.drain(out);
+        f
+    }
+
+    fn drain(&mut self, out: &mut Vec<u8>) -> usize {
+        let mut plain = 0;
+        loop {
+            match self.client.poll_output() {
+                Output::Transmit(b) => out.extend_from_slice(&b),
+                Output::Event(Event::Data(d)) => plain += d.len(),
+                Output::Event(Event::Connected(_)) => self.connected = true,
+                Output::Event(_) => {}
+                Output::Wait(_) => return plain,
+            }
+        }
+    }
+}
+
+impl Subject for Ferry {
+    fn feed(&mut self, bytes: &[u8], out: &mut Vec<u8>) -> usize {
+        let mut plain = 0;
+        for chunk in bytes.chunks(CHUNK) {
+            self.client
+                .handle_input(Input::Receive(Instant::ZERO, chunk))
+                .unwrap();
+            plain += self.drain(out);
+        }
+        plain
+    }
+
+    fn connected(&self) -> bool {
+        self.connected
+    }
+}
+
+/// The minimal correct hand-written loop over rustls' unbuffered API.
+struct Raw {
+    conn: UnbufferedClientConnection,
+    incoming: Vec<u8>,
+    sink: Vec<u8>,
+}
+
+impl Raw {
+    fn new(cfg: Arc<rustls::ClientConfig>, out: &mut Vec<u8>) -> Raw {
+        let mut r = Raw {
+            conn: UnbufferedClientConnection::new(cfg, ServerName::try_from("localhost").unwrap())
+                .unwrap(),
+            incoming: Vec::new(),
+            sink: Vec::new(),
+        };
+        r.process(out);
+        r
+    }
+
+    fn process(&mut self, out: &mut Vec<u8>) -> usize {
+        let mut plain = 0;
+        loop {
+            let UnbufferedStatus { mut discard, state } =
+                self.conn.process_tls_records(&mut self.incoming);
+            let mut stop = false;
+            match state.unwrap() {
+                ConnectionState::ReadTraffic(mut t) => {
+                    while let Some(r) = t.next_record() {
+                        let r = r.unwrap();
+                        discard += r.discard;
+                        // Deliver the plaintext, as tlsferry does.
+                        self.sink.clear();
+                        self.sink.extend_from_slice(r.payload);
+                        plain += r.payload.len();
+                    }
+                }
+                ConnectionState::EncodeTlsData(mut e) => {
+                    let start = out.len();
+                    out.resize(start + 4096, 0);
+                    let n = match e.encode(&mut out[start..]) {
+                        Ok(n) => n,
+                        Err(EncodeError::InsufficientSize(s)) => {
+                            out.resize(start + s.required_size, 0);
+                            e.encode(&mut out[start..]).unwrap()
+                        }
+                        Err(e) => panic!("{e}"),
+                    };
+                    out.truncate(start + n);
+                }
+                ConnectionState::TransmitTlsData(t) => t.done(),
+                ConnectionState::BlockedHandshake | ConnectionState::WriteTraffic(_) => stop = true,
+                other => panic!("unexpected {other:?}"),
+            }
+            self.incoming.drain(..discard);
+            if stop {
+                return plain;
+            }
+        }
+    }
+}
+
+impl Subject for Raw {
+    fn feed(&mut self, bytes: &[u8], out: &mut Vec<u8>) -> usize {
+        let mut plain = 0;
+        for chunk in bytes.chunks(CHUNK) {
+            self.incoming.extend_from_slice(chunk);
+            plain += self.process(out);
+        }
+        plain
+    }
+
+    fn connected(&self) -> bool {
+        !self.conn.is_handshaking()
+    }
+}
+
+/// Runs one handshake; returns the client-side CPU time and the connected pair.
+fn handshake<S: Subject>(
+    make: impl FnOnce(&mut Vec<u8>) -> S,
+    server_cfg: &Arc<ServerConfig>,
+) -> (Duration, S, ServerConnection) {
+    let mut server = ServerConnection::new(server_cfg.clone()).unwrap();
+    let mut to_server = Vec::new();
+    let t = StdInstant::now();
+    let mut client = make(&mut to_server);
+    let mut spent = t.elapsed();
+    for _ in 0..10 {
+        let mut rd = &to_server[..];
+        while !rd.is_empty() {
+            server.read_tls(&mut rd).unwrap();
+            server.process_new_packets().unwrap();
+        }
+        to_server.clear();
+        let mut to_client = Vec::new();
+        while server.wants_write() {
+            server.write_tls(&mut to_client).unwrap();
+        }
+        if to_client.is_empty() && client.connected() {
+            break;
+        }
+        let t = StdInstant::now();
+        client.feed(&to_client, &mut to_server);
+        spent += t.elapsed();
+    }
+    assert!(client.connected());
+    (spent, client, server)
+}
+
+/// The server's ciphertext for `total` bytes of application data in 16 KiB writes.
+fn server_flight(server: &mut ServerConnection, total: usize) -> Vec<u8> {
+    let block = vec![0x5au8; RECORD];
+    let mut out = Vec::with_capacity(total + total / 16 * 1024);
+    let mut sent = 0;
+    while sent < total {
+        server.writer().write_all(&block).unwrap();
+        sent += block.len();
+        while server.wants_write() {
+            server.write_tls(&mut out).unwrap();
+        }
+    }
+    out
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn main() {
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let bulk_mib: usize = std::env::var("BULK_MIB")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(256);
+    let handshakes_per_round = 50;
+
+    let pki = TestPki::new(KeyKind::EcdsaP256);
+    let server_cfg = server_config(&pki.server, &[&rustls::version::TLS13], &[], None);
+    let ferry_cfg = client_config(&pki)
+        .cipher_suites(["TLS13_AES_128_GCM_SHA256"])
+        .build()
+        .unwrap();
+    // The same provider, roots and suite for raw rustls.
+    let raw_cfg = {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(pki.root.der.clone()).unwrap();
+        let mut provider = rustls_rustcrypto::provider();
+        provider
+            .cipher_suites
+            .retain(|s| s.suite() == rustls::CipherSuite::TLS13_AES_128_GCM_SHA256);
+        let mut cfg = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        // Full handshakes only: tlsferry verifies every connection (no resumption).
+        cfg.resumption = rustls::client::Resumption::disabled();
+        Arc::new(cfg)
+    };
+
+    let (mut hs_ferry, mut hs_raw) = (Vec::new(), Vec::new());
+    let (mut bulk_ferry, mut bulk_raw) = (Vec::new(), Vec::new());
+    let total = bulk_mib * 1024 * 1024;
+    for round in 0..rounds {
+        // Handshakes, interleaved one by one.
+        let (mut tf, mut tr) = (Duration::ZERO, Duration::ZERO);
+        for _ in 0..handshakes_per_round {
+            tf += handshake(|o| Ferry::new(&ferry_cfg, o), &server_cfg).0;
+            tr += handshake(|o| Raw::new(raw_cfg.clone(), o), &server_cfg).0;
+        }
+        hs_ferry.push(handshakes_per_round as f64 / tf.as_secs_f64());
+        hs_raw.push(handshakes_per_round as f64 / tr.as_secs_f64());
+
+        // Bulk receive: decrypt the same amount on each side.
+        let (_, mut f, mut fs) = handshake(|o| Ferry::new(&ferry_cfg, o), &server_cfg);
+        let (_, mut r, mut rs) = handshake(|o| Raw::new(raw_cfg.clone(), o), &server_cfg);
+        let flight_f = server_flight(&mut fs, total);
+        let flight_r = server_flight(&mut rs, total);
+        let mut sink = Vec::new();
+        let order: [bool; 2] = if round % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
+        for ferry_first in order {
+            if ferry_first {
+                let t = StdInstant::now();
+                assert_eq!(f.feed(&flight_f, &mut sink), total);
+                bulk_ferry.push(total as f64 / t.elapsed().as_secs_f64() / 1e6);
+            } else {
+                let t = StdInstant::now();
+                assert_eq!(r.feed(&flight_r, &mut sink), total);
+                bulk_raw.push(total as f64 / t.elapsed().as_secs_f64() / 1e6);
+            }
+        }
+        eprintln!("round {}/{rounds} done", round + 1);
+    }
+    let (hf, hr) = (median(&mut hs_ferry), median(&mut hs_raw));
+    let (bf, br) = (median(&mut bulk_ferry), median(&mut bulk_raw));
+    println!("| measure (client CPU, in memory, TLS 1.3, ECDSA P-256, AES-128-GCM) | tlsferry-core | raw rustls unbuffered | tlsferry / raw |");
+    println!("|---|---|---|---|");
+    println!("| full handshakes per second (median of {rounds} rounds × {handshakes_per_round}) | {hf:.0} | {hr:.0} | {:.3} |", hf / hr);
+    println!("| bulk receive MB/s ({bulk_mib} MiB in 16 KiB records, median of {rounds}) | {bf:.0} | {br:.0} | {:.3} |", bf / br);
+}
