@@ -9,7 +9,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant as StdInstant};
 
-use rustls::client::{ClientConnectionData, UnbufferedClientConnection};
+use rustls::client::UnbufferedClientConnection;
 use rustls::pki_types::ServerName;
 use rustls::server::{ServerConfig, ServerConnection};
 use rustls::unbuffered::{ConnectionState, EncodeError, UnbufferedStatus};
