@@ -92,6 +92,10 @@ impl Tls {
             self.incoming.drain(..self.start.min(self.incoming.len()));
             self.start = 0;
         }
+        // An idle connection holds no receive buffer.
+        if self.incoming.is_empty() {
+            self.incoming = Vec::new();
+        }
     }
 
     /// The part of `incoming` rustls has not discarded.
@@ -247,6 +251,10 @@ fn write_traffic(
             w.encrypt(chunk, buf).map_err(encrypt_size)
         })?;
         io.to_send.drain(..n);
+    }
+    if io.to_send.capacity() > 0 && io.to_send.is_empty() {
+        // An idle connection holds no send buffer.
+        *io.to_send = Vec::new();
     }
     if io.close_requested && !flags.close_sent {
         append_with(io.outgoing, RECORD_OVERHEAD, |buf| {

@@ -250,9 +250,7 @@ impl Client {
             }
         }
         if !self.received.is_empty() {
-            // Keep the next buffer as large as this one so bulk reads do not regrow it.
-            let next = Vec::with_capacity(self.received.len());
-            return Output::Event(Event::Data(mem::replace(&mut self.received, next)));
+            return Output::Event(Event::Data(mem::take(&mut self.received)));
         }
         if self.tls.peer_closed() && !self.peer_closed_reported {
             self.peer_closed_reported = true;

@@ -333,6 +333,10 @@ impl ConfigBuilder {
             }
             None => builder.with_no_client_auth(),
         };
+        // Every connection gets its own verifier (to keep the presented chain for error
+        // reports), and rustls never resumes across verifiers: storing tickets would
+        // only cost memory.
+        rustls_config.resumption = rustls::client::Resumption::disabled();
         rustls_config.alpn_protocols = self.alpn;
         rustls_config.enable_sni = !self.no_sni;
         if let Some(k) = self.key_log {

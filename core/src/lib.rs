@@ -91,6 +91,8 @@ mod client;
 mod config;
 mod error;
 mod event;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod time;
 mod verify;
 

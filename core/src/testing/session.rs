@@ -7,6 +7,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
+use rustls::client::danger::ServerCertVerifier;
 use rustls::client::Resumption;
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::time_provider::TimeProvider;
@@ -191,7 +192,7 @@ impl fmt::Display for Fingerprint {
 }
 
 impl Fingerprint {
-    fn of(config: &Config, settings: &Settings) -> Fingerprint {
+    pub(crate) fn of(config: &Config, settings: &Settings) -> Fingerprint {
         let rustls = &config.rustls;
         let provider = rustls.crypto_provider();
         let mut d = String::new();
@@ -294,11 +295,11 @@ fn roots_digest(settings: &Settings) -> String {
 }
 
 /// Text for a byte string in one whitespace-free token: printable ASCII as is, every
-/// other byte and `%` as `%XX`.
+/// other byte, `%` and `#` as `%XX`.
 pub(crate) fn escape(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     for &b in bytes {
-        if (0x21..=0x7e).contains(&b) && b != b'%' {
+        if (0x21..=0x7e).contains(&b) && b != b'%' && b != b'#' {
             out.push(char::from(b));
         } else {
             out.push('%');

@@ -1,0 +1,71 @@
+//! Heap bytes held by one idle, established tlsferry-core connection: a counting global
+//! allocator measures the live bytes that dropping the client frees, after the handshake
+//! and a small exchange have been drained (the server side is freed first).
+//!
+//! Run: `cargo bench -p tlsferry-tests --bench idle_memory`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use rustls::version::{TLS12, TLS13};
+use tlsferry_tests::pair::{client_config, server_config, Pair};
+use tlsferry_tests::pki::{KeyKind, TestPki};
+
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: forwards to the system allocator and only counts sizes.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        LIVE.fetch_add(new as isize - l.size() as isize, Ordering::Relaxed);
+        unsafe { System.realloc(p, l, new) }
+    }
+}
+
+#[global_allocator]
+static A: Counting = Counting;
+
+fn main() {
+    println!("| idle established connection (after handshake + 16 KiB each way) | heap bytes held by the client |");
+    println!("|---|---|");
+    for (label, v, key) in [
+        ("TLS 1.3, ECDSA P-256 chain", &TLS13, KeyKind::EcdsaP256),
+        ("TLS 1.2, ECDSA P-256 chain", &TLS12, KeyKind::EcdsaP256),
+        ("TLS 1.3, RSA-2048 chain", &TLS13, KeyKind::Rsa2048),
+    ] {
+        let pki = TestPki::new(key);
+        let cfg = client_config(&pki).build().unwrap();
+        let server = server_config(&pki.server, &[v], &[], None);
+        let mut pair = Pair::new(&cfg, server, "localhost").unwrap();
+        pair.handshake().unwrap();
+        pair.client.send(&[7u8; 16 * 1024]).unwrap();
+        pair.run().unwrap();
+        pair.server_send(&[9u8; 16 * 1024]);
+        pair.run().unwrap();
+        // Keep only the client: the server, events and test buffers are dropped here.
+        let client = {
+            let Pair { client, .. } = pair;
+            client
+        };
+        // What the client holds is exactly what dropping it frees.
+        let with_client = LIVE.load(Ordering::Relaxed);
+        let own = client.buffered_capacity();
+        drop(client);
+        let held = with_client - LIVE.load(Ordering::Relaxed);
+        println!(
+            "| {label} | {held} B ({:.1} KiB; own buffers {} B) |",
+            held as f64 / 1024.0,
+            own
+        );
+    }
+}
