@@ -584,3 +584,49 @@ fn garbage_from_the_server_is_a_protocol_error_and_an_alert_goes_back() {
         }
     }
 }
+
+#[test]
+fn close_before_handshake_sends_queued_data_then_close_notify() {
+    let pki = TestPki::new(KeyKind::EcdsaP256);
+    for v in [Version::Tls13, Version::Tls12] {
+        let cfg = client_config(&pki).build().unwrap();
+        let mut pair = Pair::new(
+            &cfg,
+            server_config(&pki.server, versions(v), &[], None),
+            "localhost",
+        )
+        .unwrap();
+        pair.client.send(b"early").unwrap();
+        pair.client.close().unwrap();
+        pair.handshake().unwrap();
+        pair.run().unwrap();
+        assert_eq!(pair.server_received, b"early", "{v:?}");
+        let mut buf = [0u8; 1];
+        assert_eq!(
+            std::io::Read::read(&mut pair.server.reader(), &mut buf).unwrap(),
+            0,
+            "server saw close_notify ({v:?})"
+        );
+    }
+}
+
+#[test]
+fn server_key_update_is_followed_and_data_keeps_flowing() {
+    let pki = TestPki::new(KeyKind::EcdsaP256);
+    let mut pair = connect(&pki, Version::Tls13, "localhost");
+    for round in 0..3 {
+        pair.server.refresh_traffic_keys().unwrap();
+        pair.server_send(format!("after update {round}").as_bytes());
+        pair.run().unwrap();
+        assert_eq!(
+            pair.client_received,
+            format!("after update {round}").as_bytes()
+        );
+        pair.client_received.clear();
+        // The client's own direction still works (it answered update_requested).
+        pair.client.send(b"pong").unwrap();
+        pair.run().unwrap();
+        assert_eq!(pair.server_received, b"pong");
+        pair.server_received.clear();
+    }
+}
