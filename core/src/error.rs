@@ -437,6 +437,13 @@ pub(crate) fn from_rustls(err: rustls::Error, cx: ErrorContext<'_>) -> Error {
         R::NoApplicationProtocol => Error::Peer(PeerError::Incompatible(
             "no application protocol (ALPN) in common".into(),
         )),
+        // The first byte of the reply is no TLS content type: say so, not "corrupt message".
+        R::InvalidMessage(rustls::InvalidMessage::InvalidContentType) if cx.handshaking => {
+            Error::Peer(PeerError::Misbehaved(
+                "the server's reply is not TLS (plain HTTP or another protocol on this port?)"
+                    .into(),
+            ))
+        }
         e @ (R::PeerMisbehaved(_)
         | R::InvalidMessage(_)
         | R::InappropriateMessage { .. }

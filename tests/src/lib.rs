@@ -8,4 +8,5 @@
 )]
 
 pub mod pair;
+pub mod rawserver;
 pub use tlsferry::pki;
