@@ -241,29 +241,7 @@ impl Ca {
 
     /// Issues a leaf certificate.
     pub fn issue(&self, spec: &LeafSpec) -> Leaf {
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
-        params.subject_alt_names = spec
-            .names
-            .iter()
-            .map(|n| match n.parse::<std::net::IpAddr>() {
-                Ok(ip) => SanType::IpAddress(ip),
-                Err(_) => SanType::DnsName(n.clone().try_into().expect("DNS name")),
-            })
-            .collect();
-        let mut dn = DistinguishedName::new();
-        dn.push(DnType::OrganizationName, "tlsferry test PKI");
-        if let Some(cn) = &spec.common_name {
-            dn.push(DnType::CommonName, cn.as_str());
-        }
-        params.distinguished_name = dn;
-        params.is_ca = IsCa::ExplicitNoCa;
-        params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-        ];
-        params.extended_key_usages = spec.eku.clone();
-        params.not_before = now() + spec.not_before;
-        params.not_after = now() + spec.not_after;
+        let params = leaf_params(spec);
         let key = spec.key.generate();
         let cert = params.signed_by(&key, &self.issuer()).expect("sign");
         let der = cert.der().clone();
@@ -288,6 +266,52 @@ impl Ca {
             key_pem: key.serialize_pem(),
             key_der: key.serialize_der(),
             chain_der,
+        }
+    }
+}
+
+/// The certificate parameters a [`LeafSpec`] describes.
+fn leaf_params(spec: &LeafSpec) -> CertificateParams {
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.subject_alt_names = spec
+        .names
+        .iter()
+        .map(|n| match n.parse::<std::net::IpAddr>() {
+            Ok(ip) => SanType::IpAddress(ip),
+            Err(_) => SanType::DnsName(n.clone().try_into().expect("DNS name")),
+        })
+        .collect();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::OrganizationName, "tlsferry test PKI");
+    if let Some(cn) = &spec.common_name {
+        dn.push(DnType::CommonName, cn.as_str());
+    }
+    params.distinguished_name = dn;
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    params.extended_key_usages = spec.eku.clone();
+    params.not_before = now() + spec.not_before;
+    params.not_after = now() + spec.not_after;
+    params
+}
+
+impl Leaf {
+    /// A self-signed leaf (not a CA): what a server configured with a "snake-oil"
+    /// certificate presents. Its chain is the leaf alone.
+    pub fn self_signed(spec: &LeafSpec) -> Leaf {
+        let key = spec.key.generate();
+        let cert = leaf_params(spec).self_signed(&key).expect("self-sign");
+        let der = cert.der().clone();
+        Leaf {
+            pem: cert.pem(),
+            chain_pem: cert.pem(),
+            chain_der: vec![der.clone()],
+            der,
+            key_pem: key.serialize_pem(),
+            key_der: key.serialize_der(),
         }
     }
 }
