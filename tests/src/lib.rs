@@ -9,4 +9,5 @@
 
 pub mod pair;
 pub mod rawserver;
+pub mod servers;
 pub use tlsferry::pki;
