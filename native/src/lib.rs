@@ -7,6 +7,7 @@
 
 pub mod bridge;
 pub mod clock;
+pub mod demo_server;
 pub mod pki;
 pub mod record;
 pub mod webdemo;
