@@ -296,6 +296,8 @@ pub enum ReplayError {
     ConfigMismatch {
         /// The recorded fingerprint.
         recorded: [u8; 32],
+        /// The recorded `config` lines, if the transcript has them.
+        recorded_description: Option<String>,
         /// The fingerprint now, with its description.
         actual: Fingerprint,
     },
@@ -346,14 +348,33 @@ impl fmt::Display for ReplayError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ReplayError::Config(e) => write!(f, "the recorded settings are invalid: {e}"),
-            ReplayError::ConfigMismatch { recorded, actual } => write!(
-                f,
-                "configuration fingerprint sha256:{} differs from the recorded sha256:{} \
-                 (compare with the transcript's comments):\n{}",
-                hex::encode(&actual.digest),
-                hex::encode(recorded),
-                actual.description
-            ),
+            ReplayError::ConfigMismatch {
+                recorded,
+                recorded_description,
+                actual,
+            } => {
+                write!(
+                    f,
+                    "the configuration differs from the recording: fingerprint sha256:{} now, \
+                     sha256:{} recorded",
+                    hex::encode(&actual.digest),
+                    hex::encode(recorded),
+                )?;
+                match recorded_description {
+                    Some(before) => {
+                        let old: Vec<&str> = before.lines().collect();
+                        let new: Vec<&str> = actual.description.lines().collect();
+                        for l in old.iter().filter(|l| !new.contains(l)) {
+                            write!(f, "\n  recorded: {l}")?;
+                        }
+                        for l in new.iter().filter(|l| !old.contains(l)) {
+                            write!(f, "\n  now:      {l}")?;
+                        }
+                        Ok(())
+                    }
+                    None => write!(f, "; now:\n{}", actual.description),
+                }
+            }
             ReplayError::Diverged(d) => d.fmt(f),
             ReplayError::Tls { error, entry, line } => {
                 write!(f, "the client failed")?;
@@ -400,6 +421,7 @@ pub fn replay_with(
     if fingerprint.digest != transcript.fingerprint && !options.ignore_fingerprint {
         return Err(ReplayError::ConfigMismatch {
             recorded: transcript.fingerprint,
+            recorded_description: transcript.description.clone(),
             actual: fingerprint,
         });
     }

@@ -327,3 +327,63 @@ pub(crate) fn unescape(text: &str) -> Result<Vec<u8>, usize> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    #[test]
+    fn escape_round_trip() {
+        let all: Vec<u8> = (0..=255).collect();
+        let e = escape(&all);
+        assert!(!e.contains(' ') && !e.contains('#'));
+        assert_eq!(unescape(&e).unwrap(), all);
+        assert_eq!(unescape("ab%4"), Err(2));
+        assert_eq!(unescape("%zz"), Err(0));
+    }
+
+    #[test]
+    fn same_session_same_client_hello() {
+        let s = Session::new(Seed([5; 32]), 1_700_000_000, "example.com");
+        let a = s.client_hello().unwrap();
+        assert_eq!(a, s.client_hello().unwrap());
+        // The record starts like a TLS handshake record holding a ClientHello.
+        assert_eq!(a[..1], [22]);
+        assert_eq!(a[5], 1);
+        let other = Session::new(Seed([6; 32]), 1_700_000_000, "example.com");
+        let b = other.client_hello().unwrap();
+        assert_eq!(a[..11], b[..11]);
+        assert_ne!(
+            a[11..43],
+            b[11..43],
+            "the client random comes from the seed"
+        );
+    }
+
+    #[test]
+    fn fingerprint_follows_what_shapes_the_client() {
+        let base = Session::new(Seed([5; 32]), 1, "example.com");
+        let fp = base.fingerprint().unwrap();
+        // Seed, clock and name are not part of it.
+        let mut other = base.clone();
+        other.seed = Seed([1; 32]);
+        other.clock = 2;
+        other.server_name = "other.example".into();
+        assert_eq!(other.fingerprint().unwrap(), fp);
+        for change in [
+            |s: &mut Settings| s.alpn = vec![b"h2".to_vec()],
+            |s: &mut Settings| s.sni = false,
+            |s: &mut Settings| s.versions = vec![Version::Tls13],
+            |s: &mut Settings| s.cipher_suites = Some(vec!["TLS13_AES_256_GCM_SHA384".into()]),
+            |s: &mut Settings| s.verify = false,
+        ] {
+            let mut s = base.clone();
+            change(&mut s.settings);
+            let changed = s.fingerprint().unwrap();
+            assert_ne!(changed, fp, "{}", changed.description);
+        }
+        assert!(fp.description.contains("groups X25519 secp256r1 secp384r1"));
+        assert!(fp.description.contains("roots mozilla:"));
+    }
+}

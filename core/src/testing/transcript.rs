@@ -69,7 +69,10 @@ impl Entry {
 /// mozilla-roots on|off                     whether webpki-roots are trusted
 /// root <length>                            (repeatable) an extra trust anchor, DER,
 ///   <hex…>                                   as indented hex lines
-/// fingerprint sha256:<64 hex digits>       the configuration these settings built
+/// config <key> <values…>                   (repeatable, optional) what the fingerprint
+///                                            digests, for people and mismatch reports
+/// fingerprint sha256:<64 hex digits>       SHA-256 of the configuration these settings
+///                                            built (the config lines)
 /// client <length>                          then the session, in order: ciphertext the
 ///   <hex…>                                   client transmitted,
 /// server <length>                          ciphertext it received,
@@ -79,13 +82,12 @@ impl Entry {
 /// end                                      last line: the transcript is complete
 /// ```
 ///
-/// Header lines (up to `fingerprint`) come in any order, each once (`root` may repeat);
-/// all but `root` are required. A chunk's data follows its keyword line as indented hex
+/// Header lines (up to `fingerprint`) come in any order, each once (`root` and `config`
+/// may repeat); all but `root` and `config` are required. A chunk's data follows its keyword line as indented hex
 /// lines (any split; the writer puts 32 bytes per line) and must add up to the declared
 /// length.
 ///
-/// Two transcripts are equal when their session, fingerprint and entries are: comments
-/// and layout do not count.
+/// Two transcripts are equal when their contents are: comments and layout do not count.
 #[derive(Clone, Debug)]
 pub struct Transcript {
     /// Seed, clock, server name and settings.
@@ -96,8 +98,8 @@ pub struct Transcript {
     pub entries: Vec<Entry>,
     /// The line of each entry's keyword in the parsed text (empty when not parsed).
     lines: Vec<usize>,
-    /// The fingerprint's description, written as comments (not parsed back).
-    description: Option<String>,
+    /// What the fingerprint digests (the `config` lines), for reports; not trusted.
+    pub description: Option<String>,
 }
 
 /// Where and why a transcript failed to parse.
@@ -276,9 +278,8 @@ impl Transcript {
             w.chunk("root", root, None);
         }
         if let Some(description) = &self.description {
-            w.line("# the configuration these settings built (its SHA-256 is the fingerprint):");
             for l in description.lines() {
-                w.line(&format!("#   {l}"));
+                w.line(&format!("config {l}"));
             }
         }
         w.line(&format!(
@@ -325,6 +326,7 @@ impl PartialEq for Transcript {
     fn eq(&self, other: &Self) -> bool {
         self.session == other.session
             && self.fingerprint == other.fingerprint
+            && self.description == other.description
             && self.entries == other.entries
     }
 }
@@ -482,6 +484,7 @@ struct Parser {
     mozilla: Option<bool>,
     roots: Vec<CertificateDer<'static>>,
     fingerprint: Option<[u8; 32]>,
+    description: Option<String>,
     entries: Vec<Entry>,
     lines: Vec<usize>,
     in_session: bool,
@@ -710,6 +713,12 @@ impl Parser {
                 header(slot.is_some(), name)?;
                 *slot = Some(value);
             }
+            "config" => {
+                header_allowed(self, "config")?;
+                let d = self.description.get_or_insert_with(String::new);
+                d.push_str(rest);
+                d.push('\n');
+            }
             "fingerprint" => {
                 header_allowed(self, "fingerprint")?;
                 header(self.fingerprint.is_some(), "fingerprint")?;
@@ -838,7 +847,7 @@ impl Parser {
             fingerprint: self.fingerprint.ok_or_else(|| missing("fingerprint"))?,
             entries: self.entries,
             lines: self.lines,
-            description: None,
+            description: self.description,
         })
     }
 }
@@ -848,5 +857,223 @@ fn strip_comment(line: &str) -> &str {
     match line.find(" #").or_else(|| line.find("\t#")) {
         Some(i) => line.get(..i).unwrap_or(line),
         None => line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn sample() -> Transcript {
+        let mut session = Session::new(Seed([9; 32]), 1_700_000_000, "localhost");
+        session.settings.alpn = vec![b"http/1.1".to_vec(), b"odd #%\x00".to_vec()];
+        session.settings.cipher_suites = Some(vec!["TLS13_AES_128_GCM_SHA256".into()]);
+        session.settings = session
+            .settings
+            .with_roots_only(vec![CertificateDer::from(vec![0x30, 0x03, 1, 2, 3])]);
+        let fp = Fingerprint {
+            digest: [0xab; 32],
+            description: "versions TLSv1.3\n".into(),
+        };
+        let mut t = Transcript::new(session, &fp);
+        t.entries = vec![
+            Entry::Client((0..=255).collect()),
+            Entry::Server(vec![22, 3, 3, 0, 2, 1]),
+            Entry::Server(vec![2]),
+            Entry::Send(b"Hello, World!\n".to_vec()),
+            Entry::Close,
+            Entry::Eof,
+        ];
+        t
+    }
+
+    fn parse_err(text: &str) -> ParseError {
+        Transcript::parse(text).unwrap_err()
+    }
+
+    #[test]
+    fn round_trip_and_line_numbers() {
+        let t = sample();
+        let text = t.to_text();
+        let back = Transcript::parse(&text).unwrap();
+        assert_eq!(back, t);
+        assert_eq!(back.to_text(), text);
+        for i in 0..t.entries.len() {
+            let line = back.entry_line(i).unwrap();
+            assert_eq!(t.entry_line(i), Some(line));
+            let keyword = text.lines().nth(line - 1).unwrap();
+            assert!(keyword.starts_with(t.entries[i].keyword()), "{keyword}");
+        }
+        assert!(text.contains("server chunk 1: handshake 2 (continues)"));
+        assert!(text.contains("server chunk 2: …handshake 1"));
+        assert!(text.contains("alpn http/1.1 odd%20%23%25%00"));
+        assert!(text.contains("\"Hello, World!\\n\""));
+    }
+
+    #[test]
+    fn accepts_crlf_comments_and_any_hex_split() {
+        let text = sample().to_text();
+        let crlf = text.replace('\n', "\r\n");
+        assert_eq!(Transcript::parse(&crlf).unwrap(), sample());
+        // Re-split the first client chunk's hex: one byte per line, upper case, comments.
+        let mut out = String::new();
+        let mut in_first = false;
+        for l in text.lines() {
+            if l.starts_with("client 256") {
+                in_first = true;
+                out.push_str("client 256 # a comment\n  # an indented comment\n\n");
+                for b in 0..=255u8 {
+                    out.push_str(&format!("\t{}\n", hex::encode(&[b]).to_uppercase()));
+                }
+                continue;
+            }
+            if in_first && l.starts_with(' ') {
+                continue;
+            }
+            in_first = false;
+            out.push_str(l);
+            out.push('\n');
+        }
+        assert_eq!(Transcript::parse(&out).unwrap(), sample());
+    }
+
+    #[test]
+    fn malformed_input_names_line_and_column() {
+        let good = sample().to_text();
+        let line_of = |prefix: &str| good.lines().position(|l| l.starts_with(prefix)).unwrap() + 1;
+
+        let e = parse_err("");
+        assert_eq!((e.line, e.kind), (1, ParseErrorKind::NotATranscript));
+        let e = parse_err("hello\n");
+        assert_eq!(e.kind, ParseErrorKind::NotATranscript);
+        let e = parse_err("tlsferry-transcript 2\n");
+        assert_eq!(e.kind, ParseErrorKind::UnsupportedVersion("2".into()));
+        assert_eq!(e.column, 21);
+
+        let e = parse_err(&good.replace("\nend\n", "\n"));
+        assert_eq!(e.kind, ParseErrorKind::MissingEnd);
+        let e = parse_err(&format!("{good}client 1\n  00\n"));
+        assert_eq!(e.kind, ParseErrorKind::AfterEnd);
+
+        let seed_line = line_of("seed ");
+        let e = parse_err(&good.replace("seed 0909", "seed zz09"));
+        assert_eq!((e.line, e.column), (seed_line, 6));
+        assert!(matches!(
+            e.kind,
+            ParseErrorKind::BadValue { field: "seed", .. }
+        ));
+        let e = parse_err(&good.replace("sni on", "sni maybe"));
+        assert!(matches!(
+            e.kind,
+            ParseErrorKind::BadValue { field: "sni", .. }
+        ));
+        let e = parse_err(&good.replace("clock ", "clock -"));
+        assert!(matches!(
+            e.kind,
+            ParseErrorKind::BadValue { field: "clock", .. }
+        ));
+        let e = parse_err(&good.replace("versions TLSv1.3", "versions SSLv3"));
+        assert!(e.to_string().contains("SSLv3"), "{e}");
+        let e = parse_err(&good.replace("alpn http", "alpn %zhttp"));
+        assert!(matches!(
+            e.kind,
+            ParseErrorKind::BadValue { field: "alpn", .. }
+        ));
+        let e = parse_err(&good.replace("fingerprint sha256:ab", "fingerprint md5:ab"));
+        assert!(matches!(
+            e.kind,
+            ParseErrorKind::BadValue {
+                field: "fingerprint",
+                ..
+            }
+        ));
+
+        let e = parse_err(&good.replace("sni on\n", "sni on\nsni off\n"));
+        assert_eq!(e.kind, ParseErrorKind::Duplicate("sni"));
+        assert_eq!(e.line, line_of("sni ") + 1);
+        let e = parse_err(&good.replace("sni on\n", ""));
+        assert_eq!(e.kind, ParseErrorKind::Missing("sni"));
+        assert_eq!(e.line, line_of("client ") - 1);
+        let e = parse_err(&good.replace("close\n", "close\nseed 00\n"));
+        assert_eq!(e.kind, ParseErrorKind::HeaderAfterSession("seed"));
+        let e = parse_err(&good.replace("close\n", "bogus\n"));
+        assert_eq!(e.kind, ParseErrorKind::UnknownKeyword("bogus".into()));
+        let e = parse_err(&good.replace("close\n", "close now\n"));
+        assert!(matches!(e.kind, ParseErrorKind::BadValue { .. }));
+
+        // Chunk data.
+        let client = line_of("client ");
+        let e = parse_err(&good.replace("client 256", "client 257"));
+        assert_eq!(e.line, client);
+        assert_eq!(
+            e.kind,
+            ParseErrorKind::LengthMismatch {
+                declared: 257,
+                found: 256
+            }
+        );
+        let e = parse_err(&good.replace("client 256", "client 255"));
+        assert_eq!(e.line, client + 8);
+        let e = parse_err(&good.replace("  000102", "  00x102"));
+        assert_eq!(
+            (e.line, e.column, e.kind),
+            (client + 1, 5, ParseErrorKind::BadHex)
+        );
+        let e = parse_err(&good.replace("  000102", "  0000102"));
+        assert_eq!(e.kind, ParseErrorKind::BadHex);
+        let e = parse_err(&good.replace("client 256", "client lots"));
+        assert!(matches!(
+            e.kind,
+            ParseErrorKind::BadValue {
+                field: "length",
+                ..
+            }
+        ));
+        let e = parse_err(&good.replace("client 256", "client 99999999999"));
+        assert_eq!(e.kind, ParseErrorKind::TooLarge(99_999_999_999));
+        let e = parse_err(&good.replace("close\n", "close\n  00\n"));
+        assert_eq!(e.kind, ParseErrorKind::DataOutsideChunk);
+        assert!(e.to_string().starts_with("transcript line "));
+    }
+
+    /// A tiny deterministic generator for the mutation test (no dependency).
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (self.0 >> 33) as usize
+        }
+    }
+
+    #[test]
+    fn never_panics_on_mutations_or_truncations() {
+        let good = sample().to_text();
+        let bytes = good.as_bytes();
+        for cut in 0..bytes.len() {
+            let _ = Transcript::parse(&String::from_utf8_lossy(&bytes[..cut]));
+        }
+        let alphabet = b" \t\r\n#%0123456789abcdefxyzZ-:\xff";
+        let mut rng = Lcg(42);
+        for _ in 0..3000 {
+            let mut m = bytes.to_vec();
+            for _ in 0..1 + rng.next() % 4 {
+                let at = rng.next() % m.len();
+                match rng.next() % 3 {
+                    0 => m[at] = alphabet[rng.next() % alphabet.len()],
+                    1 => {
+                        m.remove(at);
+                    }
+                    _ => m.insert(at, alphabet[rng.next() % alphabet.len()]),
+                }
+            }
+            if let Ok(t) = Transcript::parse(&String::from_utf8_lossy(&m)) {
+                // Whatever parses must write back to something that parses to the same.
+                assert_eq!(Transcript::parse(&t.to_text()).unwrap(), t);
+            }
+        }
     }
 }
