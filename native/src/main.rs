@@ -1,1 +1,5 @@
-fn main() {}
+//! The `tlsferry` binary: everything is in [`tlsferry::cli`].
+
+fn main() -> std::process::ExitCode {
+    tlsferry::cli::main()
+}

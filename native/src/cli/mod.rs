@@ -1,0 +1,137 @@
+//! The `tlsferry` command line. The binary (`src/main.rs`) only calls [`main`]; the
+//! code lives in the library so that tests run exactly what the binary runs.
+//!
+//! Exit codes: 0 success; 1 network/IO error (refused, reset, timeout); 2 usage or bad
+//! local input; 3 TLS failure other than certificates (protocol error, alert,
+//! version/suite mismatch, truncation); 4 certificate verification failed.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+pub mod args;
+pub mod connect;
+pub mod demo;
+pub mod json;
+pub mod report;
+
+use args::Parsed;
+use report::{say, Exit};
+
+/// `tlsferry --help`.
+pub const HELP: &str = "\
+tlsferry: a TLS client that runs wherever bytes can move
+
+USAGE:
+  tlsferry connect HOST[:PORT] [OPTIONS]  connect, verify, exchange bytes (like openssl s_client)
+  tlsferry demo                           offline: local CA + local TLS server + the seed's exchange
+  tlsferry demo --web [ARGS]              the browser demo
+  tlsferry bridge [ARGS]                  WebSocket-to-TCP bridge for browsers
+  tlsferry replay [ARGS]                  replay a recorded session offline
+  tlsferry --help | --version
+
+`tlsferry connect --help` lists the connect options.
+
+EXIT CODES:
+  0  success
+  1  network or I/O error (refused, reset, unresolvable, timeout)
+  2  usage or bad local input (bad flag, unreadable or invalid PEM, bad host name)
+  3  TLS failure other than certificates (protocol error, alert, version/suite mismatch,
+     truncation)
+  4  certificate verification failed
+";
+
+/// `tlsferry connect --help`.
+pub const CONNECT_HELP: &str = "\
+tlsferry connect: connect to HOST:PORT over TLS, verify it, exchange bytes
+
+USAGE:
+  tlsferry connect HOST[:PORT] [OPTIONS]     PORT defaults to 443; HOST may be an IP
+                                             ([::1]:443 for IPv6 with a port)
+OPTIONS:
+  --servername NAME     name for SNI and verification (default HOST)
+  --cafile PATH         trust only the PEM roots in PATH (instead of the Mozilla roots)
+  --cert PATH --key PATH  client certificate chain and private key (PEM)
+  --alpn LIST           comma-separated protocols, e.g. h2,http/1.1
+  --tls1.2 | --tls1.3   allow only that version
+  --send TEXT           send TEXT after the handshake
+  --send-file PATH      send a file's bytes
+                        (neither: copy stdin to the connection; its end sends close_notify)
+  --timeout SECS        idle timeout after the last byte (default 10; 0 waits forever).
+                        After data was received it ends the session normally (exit 0);
+                        with no data at all it is a timeout (exit 1). The handshake
+                        must finish within max(SECS, 10).
+  --show-certs          print the peer chain as PEM on stderr
+  --json                print one JSON object with the session summary on stdout after
+                        closing; received bytes then go nowhere unless --output is given
+  --output PATH         write received bytes to PATH instead of stdout
+  --keylog PATH         append TLS secrets in NSS key log format (also SSLKEYLOGFILE)
+  --insecure            skip certificate verification (prints a warning)
+
+Received bytes go to stdout, byte-exact; the summary and errors go to stderr. A peer
+that closes without close_notify after sending data: the data is printed, then the
+truncation is reported (exit 3). Exit codes: see `tlsferry --help`.
+";
+
+/// Entry point of the `tlsferry` binary.
+pub fn main() -> ExitCode {
+    let mut args = Vec::new();
+    for a in std::env::args_os().skip(1) {
+        match a.into_string() {
+            Ok(s) => args.push(s),
+            Err(bad) => {
+                return usage_failure(
+                    &format!("argument {bad:?} is not valid UTF-8"),
+                    "tlsferry --help",
+                )
+            }
+        }
+    }
+    run(&args)
+}
+
+/// Runs the command line `args` (without the program name); returns the exit code.
+pub fn run(args: &[String]) -> ExitCode {
+    let rest = args.get(1..).unwrap_or_default();
+    match args.first().map(String::as_str) {
+        None => {
+            let _ = std::io::stderr().write_all(HELP.as_bytes());
+            ExitCode::from(Exit::Usage.code())
+        }
+        Some("-h" | "--help" | "help") => {
+            print_stdout(HELP);
+            ExitCode::SUCCESS
+        }
+        Some("-V" | "--version") => {
+            print_stdout(&format!(
+                "tlsferry {} (rustls 0.23, rustls-rustcrypto)\n",
+                env!("CARGO_PKG_VERSION")
+            ));
+            ExitCode::SUCCESS
+        }
+        Some("connect") => match args::parse_connect(rest) {
+            Ok(Parsed::Run(a)) => connect::run(&a, connect::Style::Brief),
+            Ok(Parsed::Help) => {
+                print_stdout(CONNECT_HELP);
+                ExitCode::SUCCESS
+            }
+            Err(e) => usage_failure(&e.0, "tlsferry connect --help"),
+        },
+        Some("demo") => demo::main(rest),
+        Some("bridge") => crate::bridge::cli(rest),
+        Some("replay") => crate::record::replay_cli(rest),
+        Some(other) => usage_failure(&format!("unknown command {other:?}"), "tlsferry --help"),
+    }
+}
+
+/// Prints a usage error (exit 2) with a pointer to the help.
+pub(crate) fn usage_failure(message: &str, help: &str) -> ExitCode {
+    say!("tlsferry: {message} (see `{help}`)");
+    ExitCode::from(Exit::Usage.code())
+}
+
+/// Writes `text` to stdout, ignoring a closed stdout.
+pub(crate) fn print_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
