@@ -66,6 +66,7 @@ impl Client {
                     server_name,
                     chain: Vec::new(),
                     now: None,
+                    finding: None,
                     handshaking: true,
                 },
             )
@@ -300,6 +301,7 @@ impl Client {
                     server_name: &self.server_name,
                     chain: self.recorder.chain(),
                     now: self.recorder.now(),
+                    finding: self.recorder.finding(),
                     handshaking: self.tls.is_handshaking(),
                 },
             );

@@ -16,7 +16,7 @@ use rustls::time_provider::TimeProvider;
 use rustls::{ClientConfig, KeyLog, RootCertStore};
 
 use crate::error::ConfigError;
-use crate::verify::{Policy, Recorder};
+use crate::verify::{Explainer, Policy, Recorder};
 
 /// A TLS protocol version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -310,11 +310,16 @@ impl ConfigBuilder {
             if store.is_empty() {
                 return Err(ConfigError::EmptyTrustStore);
             }
+            let roots = Arc::new(store);
             let verifier =
-                WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider.clone())
+                WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
                     .build()
                     .map_err(|e| ConfigError::Unusable(e.to_string()))?;
-            Policy::WebPki(verifier)
+            let explainer = Explainer {
+                roots,
+                algorithms: provider.signature_verification_algorithms,
+            };
+            Policy::WebPki(verifier, explainer)
         };
 
         let builder = ClientConfig::builder_with_details(provider.clone(), time)

@@ -258,9 +258,25 @@ pub enum CertificateFailure {
         /// The names the certificate covers.
         presented: Vec<String>,
     },
-    /// The chain does not lead to a trusted root (self-signed, private CA, missing
-    /// intermediate, intermediate that is not a CA).
+    /// The chain does not lead to a trusted root (when nothing more precise is known).
     UnknownIssuer,
+    /// The server certificate signed itself and is not in the trust store.
+    SelfSigned {
+        /// Its subject (and issuer).
+        subject: String,
+    },
+    /// No trusted root issued the top of the chain the server sent.
+    IssuerNotTrusted {
+        /// The issuer that is not a trusted root (distinguished name).
+        issuer: String,
+        /// False if the server sent its leaf alone: then an intermediate may be missing.
+        intermediates_sent: bool,
+    },
+    /// A key in the chain is too weak (an RSA modulus under 2048 bits).
+    WeakKey {
+        /// The RSA modulus size.
+        bits: usize,
+    },
     /// The certificate is not valid for TLS server authentication (extended key usage).
     InvalidPurpose,
     /// A signature in the chain does not verify.
@@ -284,7 +300,11 @@ impl CertificateFailure {
             CertificateFailure::Expired { .. } => "CERT_EXPIRED",
             CertificateFailure::NotYetValid { .. } => "CERT_NOT_YET_VALID",
             CertificateFailure::NameMismatch { .. } => "CERT_HOSTNAME_MISMATCH",
-            CertificateFailure::UnknownIssuer => "CERT_UNKNOWN_ISSUER",
+            CertificateFailure::UnknownIssuer | CertificateFailure::IssuerNotTrusted { .. } => {
+                "CERT_UNKNOWN_ISSUER"
+            }
+            CertificateFailure::SelfSigned { .. } => "CERT_SELF_SIGNED",
+            CertificateFailure::WeakKey { .. } => "CERT_WEAK_KEY",
             CertificateFailure::InvalidPurpose => "CERT_INVALID_PURPOSE",
             CertificateFailure::BadSignature => "CERT_BAD_SIGNATURE",
             CertificateFailure::UnsupportedSignatureAlgorithm(_) => "CERT_UNSUPPORTED_ALGORITHM",
@@ -330,6 +350,31 @@ impl fmt::Display for CertificateFailure {
             }
             CertificateFailure::UnknownIssuer => f.write_str(
                 "unable to get local issuer certificate: the chain does not lead to a trusted root",
+            ),
+            CertificateFailure::SelfSigned { subject } => write!(
+                f,
+                "self-signed certificate ({subject}): no trusted CA issued it"
+            ),
+            CertificateFailure::IssuerNotTrusted {
+                issuer,
+                intermediates_sent: false,
+            } => write!(
+                f,
+                "unable to get local issuer certificate: its issuer ({issuer}) is not a trusted \
+                 root and the server sent no intermediate certificate (is the server missing an \
+                 intermediate, or is its CA not trusted?)"
+            ),
+            CertificateFailure::IssuerNotTrusted {
+                issuer,
+                intermediates_sent: true,
+            } => write!(
+                f,
+                "unable to get local issuer certificate: the chain ends at {issuer}, which is \
+                 not a trusted root"
+            ),
+            CertificateFailure::WeakKey { bits } => write!(
+                f,
+                "the chain contains a {bits}-bit RSA key; at least 2048 bits are required"
             ),
             CertificateFailure::InvalidPurpose => f.write_str(
                 "certificate is not valid for TLS server authentication (extended key usage)",
@@ -414,6 +459,8 @@ pub(crate) struct ErrorContext<'a> {
     pub server_name: &'a str,
     pub chain: Vec<CertificateDer<'static>>,
     pub now: Option<u64>,
+    /// The verifier's own, more precise reason for a certificate refusal.
+    pub finding: Option<CertificateFailure>,
     pub handshaking: bool,
 }
 
@@ -429,7 +476,11 @@ pub(crate) fn from_rustls(err: rustls::Error, cx: ErrorContext<'_>) -> Error {
         }))
     };
     match err {
-        R::InvalidCertificate(ce) => cert(certificate_failure(ce, cx.now, cx.server_name)),
+        R::InvalidCertificate(ce) => cert(
+            cx.finding
+                .clone()
+                .unwrap_or_else(|| certificate_failure(ce, cx.now, cx.server_name)),
+        ),
         R::NoCertificatesPresented => cert(CertificateFailure::NoCertificate),
         R::InvalidCertRevocationList(e) => cert(CertificateFailure::Other(format!("{e:?}"))),
         R::AlertReceived(a) => Error::Peer(PeerError::AlertReceived(format!("{a:?}"))),

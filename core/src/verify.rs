@@ -1,23 +1,176 @@
 //! Server-certificate verification: webpki against the configured roots, wrapped so the
 //! chain the server sent is kept for error reports even when verification fails.
 
+use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use once_cell::race::OnceBox;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::crypto::{
+    verify_tls12_signature, verify_tls13_signature, CryptoProvider, WebPkiSupportedAlgorithms,
+};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+use crate::cert::CertSummary;
+use crate::error::CertificateFailure;
+
+/// Smallest RSA modulus accepted anywhere in a server's chain (as browsers and
+/// OpenSSL's default security level 2 do); the pure-Rust provider does not check it.
+pub(crate) const MIN_RSA_BITS: usize = 2048;
 
 /// How the server's certificate is checked.
 #[derive(Clone, Debug)]
 pub(crate) enum Policy {
     /// Chain to a trusted root, valid now, for this host name: the default.
-    WebPki(Arc<WebPkiServerVerifier>),
+    WebPki(Arc<WebPkiServerVerifier>, Explainer),
     /// Accept any certificate; handshake signatures are still checked.
     DangerousAcceptAny(Arc<CryptoProvider>),
+}
+
+/// What the verifier needs to explain a refusal in more detail than rustls' error
+/// carries (without rustls' `std` feature webpki's reason is lost entirely).
+#[derive(Clone, Debug)]
+pub(crate) struct Explainer {
+    /// The trust store the verifier uses.
+    pub roots: Arc<RootCertStore>,
+    /// The signature algorithms the verifier accepts.
+    pub algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl Explainer {
+    /// A precise reason for `error`, when the chain or a second webpki run tells more.
+    fn explain(
+        &self,
+        error: &CertificateError,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Option<CertificateFailure> {
+        match error {
+            CertificateError::UnknownIssuer => Some(unknown_issuer(end_entity, intermediates)),
+            CertificateError::Other(_) => {
+                let cert = webpki::EndEntityCert::try_from(end_entity).ok()?;
+                let err = cert
+                    .verify_for_usage(
+                        self.algorithms.all,
+                        &self.roots.roots,
+                        intermediates,
+                        now,
+                        webpki::KeyUsage::server_auth(),
+                        None,
+                        None,
+                    )
+                    .err()?;
+                Some(webpki_failure(&err))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// webpki's reasons that rustls folds into `CertificateError::Other`, in words.
+fn webpki_failure(err: &webpki::Error) -> CertificateFailure {
+    let text = match err {
+        webpki::Error::CaUsedAsEndEntity => {
+            "a CA certificate was presented as the server certificate"
+        }
+        webpki::Error::EndEntityUsedAsCa => {
+            "an intermediate certificate is not a CA (basicConstraints CA bit missing)"
+        }
+        webpki::Error::NameConstraintViolation => {
+            "the certificate violates its issuer's name constraints"
+        }
+        webpki::Error::PathLenConstraintViolated => {
+            "the chain is longer than an issuer's path-length constraint allows"
+        }
+        webpki::Error::MaximumPathDepthExceeded
+        | webpki::Error::MaximumPathBuildCallsExceeded
+        | webpki::Error::MaximumSignatureChecksExceeded => {
+            "the chain is too long or too complex to verify"
+        }
+        webpki::Error::UnknownIssuer => return CertificateFailure::UnknownIssuer,
+        other => return CertificateFailure::Other(alloc::format!("{other:?}")),
+    };
+    CertificateFailure::Other(text.into())
+}
+
+/// Tells apart what webpki calls "unknown issuer": a self-signed leaf, a chain that ends
+/// at an untrusted CA, or a leaf sent without the intermediate that issued it.
+fn unknown_issuer(
+    end_entity: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+) -> CertificateFailure {
+    let leaf = CertSummary::from_der(end_entity);
+    if leaf.parse_error.is_some() {
+        return CertificateFailure::UnknownIssuer;
+    }
+    if leaf.subject == leaf.issuer {
+        return CertificateFailure::SelfSigned {
+            subject: leaf.subject,
+        };
+    }
+    let sent = CertSummary::chain(intermediates);
+    let mut top = &leaf;
+    // Follow the issuer links through the certificates the server sent.
+    for _ in 0..sent.len() {
+        match sent
+            .iter()
+            .find(|c| c.parse_error.is_none() && c.subject == top.issuer)
+        {
+            Some(root) if root.subject == root.issuer => {
+                return CertificateFailure::IssuerNotTrusted {
+                    issuer: root.subject.clone(),
+                    intermediates_sent: true,
+                }
+            }
+            Some(next) => top = next,
+            None => break,
+        }
+    }
+    CertificateFailure::IssuerNotTrusted {
+        issuer: top.issuer.clone(),
+        intermediates_sent: !core::ptr::eq(top, &leaf),
+    }
+}
+
+/// The smallest RSA modulus below [`MIN_RSA_BITS`] in the chain, if any.
+fn weak_rsa_key(
+    end_entity: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+) -> Option<usize> {
+    core::iter::once(end_entity)
+        .chain(intermediates)
+        .filter_map(|c| rsa_modulus_bits(c))
+        .filter(|bits| *bits < MIN_RSA_BITS)
+        .min()
+}
+
+/// The size of the RSA modulus in a certificate's public key; `None` for other keys
+/// or undecodable certificates (webpki judges those).
+fn rsa_modulus_bits(der: &[u8]) -> Option<usize> {
+    use x509_cert::der::asn1::UintRef;
+    use x509_cert::der::{Decode, Reader, SliceReader};
+    // 1.2.840.113549.1.1.1 (rsaEncryption)
+    const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+    let cert = x509_cert::Certificate::from_der(der).ok()?;
+    let spki = &cert.tbs_certificate.subject_public_key_info;
+    if spki.algorithm.oid.as_bytes() != RSA_ENCRYPTION {
+        return None;
+    }
+    let key = spki.subject_public_key.as_bytes()?;
+    let mut reader = SliceReader::new(key).ok()?;
+    reader
+        .sequence(|seq| {
+            let modulus = UintRef::decode(seq)?;
+            let _exponent = UintRef::decode(seq)?;
+            let bytes = modulus.as_bytes();
+            let first = bytes.first().copied().unwrap_or(0);
+            Ok((bytes.len() * 8).saturating_sub(first.leading_zeros() as usize))
+        })
+        .ok()
 }
 
 /// A per-connection verifier that records the presented chain before delegating.
@@ -26,6 +179,7 @@ pub(crate) struct Recorder {
     policy: Policy,
     chain: OnceBox<Vec<CertificateDer<'static>>>,
     now: OnceBox<u64>,
+    finding: OnceBox<CertificateFailure>,
 }
 
 impl Recorder {
@@ -34,7 +188,13 @@ impl Recorder {
             policy,
             chain: OnceBox::new(),
             now: OnceBox::new(),
+            finding: OnceBox::new(),
         }
+    }
+
+    /// A more precise reason for the last refusal than rustls' error carries.
+    pub(crate) fn finding(&self) -> Option<CertificateFailure> {
+        self.finding.get().cloned()
     }
 
     /// The chain the server presented, leaf first (empty before the Certificate message).
@@ -60,11 +220,29 @@ impl ServerCertVerifier for Recorder {
         let mut chain = Vec::with_capacity(1 + intermediates.len());
         chain.push(end_entity.clone().into_owned());
         chain.extend(intermediates.iter().map(|c| c.clone().into_owned()));
-        let _ = self.chain.set(alloc::boxed::Box::new(chain));
-        let _ = self.now.set(alloc::boxed::Box::new(now.as_secs()));
+        let _ = self.chain.set(Box::new(chain));
+        let _ = self.now.set(Box::new(now.as_secs()));
         match &self.policy {
-            Policy::WebPki(v) => {
-                v.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            Policy::WebPki(v, explainer) => {
+                if let Some(bits) = weak_rsa_key(end_entity, intermediates) {
+                    let _ = self
+                        .finding
+                        .set(Box::new(CertificateFailure::WeakKey { bits }));
+                    return Err(CertificateError::ApplicationVerificationFailure.into());
+                }
+                let result = v.verify_server_cert(
+                    end_entity,
+                    intermediates,
+                    server_name,
+                    ocsp_response,
+                    now,
+                );
+                if let Err(rustls::Error::InvalidCertificate(e)) = &result {
+                    if let Some(f) = explainer.explain(e, end_entity, intermediates, now) {
+                        let _ = self.finding.set(Box::new(f));
+                    }
+                }
+                result
             }
             Policy::DangerousAcceptAny(_) => Ok(ServerCertVerified::assertion()),
         }
@@ -77,7 +255,7 @@ impl ServerCertVerifier for Recorder {
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
         match &self.policy {
-            Policy::WebPki(v) => v.verify_tls12_signature(message, cert, dss),
+            Policy::WebPki(v, _) => v.verify_tls12_signature(message, cert, dss),
             Policy::DangerousAcceptAny(p) => {
                 verify_tls12_signature(message, cert, dss, &p.signature_verification_algorithms)
             }
@@ -91,7 +269,7 @@ impl ServerCertVerifier for Recorder {
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
         match &self.policy {
-            Policy::WebPki(v) => v.verify_tls13_signature(message, cert, dss),
+            Policy::WebPki(v, _) => v.verify_tls13_signature(message, cert, dss),
             Policy::DangerousAcceptAny(p) => {
                 verify_tls13_signature(message, cert, dss, &p.signature_verification_algorithms)
             }
@@ -100,7 +278,7 @@ impl ServerCertVerifier for Recorder {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         match &self.policy {
-            Policy::WebPki(v) => v.supported_verify_schemes(),
+            Policy::WebPki(v, _) => v.supported_verify_schemes(),
             Policy::DangerousAcceptAny(p) => {
                 p.signature_verification_algorithms.supported_schemes()
             }

@@ -244,7 +244,7 @@ impl Fingerprint {
             alloc::vec![format!("{:?}", rustls.max_fragment_size)],
         );
         let (verify, schemes) = match &config.policy {
-            Policy::WebPki(v) => ("webpki", v.supported_verify_schemes()),
+            Policy::WebPki(v, ..) => ("webpki", v.supported_verify_schemes()),
             Policy::DangerousAcceptAny(p) => (
                 "dangerous-accept-any",
                 p.signature_verification_algorithms.supported_schemes(),
