@@ -1,9 +1,223 @@
-//! Recording and replaying deterministic sessions (placeholder until implemented).
+//! Recording and replaying deterministic sessions: `tlsferry connect --record FILE` and
+//! `tlsferry replay FILE`, plus [`replay_file`], the one-call test helper.
+//!
+//! A recorded session used keys derived from a seed written into the transcript: anyone
+//! holding the file can decrypt it. Record only test traffic.
 
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use tlsferry_core::testing::{
+    replay_with, ParseError, Recorder, Replay, ReplayError, ReplayOptions, Seed, Session, Settings,
+    Transcript,
+};
+
+/// Why [`replay_file`] failed.
+#[derive(Debug)]
+pub enum ReplayFileError {
+    /// The file could not be read.
+    Io(PathBuf, std::io::Error),
+    /// The file is not a valid transcript.
+    Parse(PathBuf, ParseError),
+    /// The replay failed: divergence, client error or configuration mismatch.
+    Replay(PathBuf, Box<ReplayError>),
+}
+
+impl ReplayFileError {
+    /// The replay failure, if the file parsed.
+    pub fn replay_error(&self) -> Option<&ReplayError> {
+        match self {
+            ReplayFileError::Replay(_, e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ReplayFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReplayFileError::Io(p, e) => write!(f, "cannot read {}: {e}", p.display()),
+            ReplayFileError::Parse(p, e) => write!(f, "{}: {e}", p.display()),
+            ReplayFileError::Replay(p, e) => write!(f, "{}: {e}", p.display()),
+        }
+    }
+}
+
+impl std::error::Error for ReplayFileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ReplayFileError::Io(_, e) => Some(e),
+            ReplayFileError::Parse(_, e) => Some(e),
+            ReplayFileError::Replay(_, e) => Some(&**e),
+        }
+    }
+}
+
+/// Reads a transcript file.
+pub fn read_transcript(path: impl AsRef<Path>) -> Result<Transcript, ReplayFileError> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(|e| ReplayFileError::Io(path.into(), e))?;
+    Transcript::parse(&text).map_err(|e| ReplayFileError::Parse(path.into(), e))
+}
+
+/// Replays the transcript in `path` with its recorded seed and clock, offline, in one
+/// call: the test helper.
+///
+/// ```no_run
+/// let replay = tlsferry::record::replay_file("tests/data/transcripts/openssl-tls13.transcript")?;
+/// assert_eq!(replay.reply, b"!dlroW ,olleH\n");
+/// # Ok::<(), tlsferry::record::ReplayFileError>(())
+/// ```
+pub fn replay_file(path: impl AsRef<Path>) -> Result<Replay, ReplayFileError> {
+    replay_file_with(path, &ReplayOptions::default())
+}
+
+/// [`replay_file`] with options (another clock or seed).
+pub fn replay_file_with(
+    path: impl AsRef<Path>,
+    options: &ReplayOptions,
+) -> Result<Replay, ReplayFileError> {
+    let path = path.as_ref();
+    let transcript = read_transcript(path)?;
+    replay_with(&transcript, options)
+        .map_err(|e| ReplayFileError::Replay(path.into(), Box::new(e)))
+}
+
+/// Writes `transcript` to `path`.
+pub fn write_transcript(path: impl AsRef<Path>, transcript: &Transcript) -> std::io::Result<()> {
+    std::fs::write(path, transcript.to_text())
+}
+
+/// A random seed from the operating system, for recordings without `--seed`.
+pub fn random_seed() -> Seed {
+    use rand_core::RngCore;
+    let mut seed = [0u8; 32];
+    rand_core::OsRng.fill_bytes(&mut seed);
+    Seed(seed)
+}
+
+/// The loud note `connect --record` prints on stderr.
+pub fn deterministic_warning(seed: &Seed, path: &Path) -> String {
+    format!(
+        "tlsferry: WARNING: --record: this session uses DETERMINISTIC keys derived from seed {seed}; \
+         the transcript {} lets anyone decrypt it. Testing only.",
+        path.display()
+    )
+}
+
+/// Starts a recording of `session` (see [`Recorder`]).
+pub fn recorder(session: &Session) -> Result<Recorder, tlsferry_core::ConfigError> {
+    Recorder::new(session)
+}
+
+/// Builds the [`Settings`] a recording uses from the connect options that shape the
+/// client: versions, ALPN, CA file (PEM; `None` for the Mozilla roots), `--insecure`.
+pub fn settings(
+    versions: &[tlsferry_core::Version],
+    alpn: &[Vec<u8>],
+    cafile_pem: Option<&[u8]>,
+    insecure: bool,
+) -> Result<Settings, tlsferry_core::ConfigError> {
+    let mut settings = Settings {
+        alpn: alpn.to_vec(),
+        verify: !insecure,
+        ..Settings::default()
+    };
+    if !versions.is_empty() {
+        settings.versions = versions.to_vec();
+    }
+    if let Some(pem) = cafile_pem {
+        let roots = tlsferry_core::parse_certificates(pem, "CA certificates")?;
+        settings = settings.with_roots_only(roots);
+    }
+    Ok(settings)
+}
+
+const REPLAY_USAGE: &str =
+    "usage: tlsferry replay FILE [--time UNIX] [--seed HEX] [--ignore-fingerprint]
+
+Replays a transcript recorded with `tlsferry connect --record FILE`, offline: a fresh
+deterministic client is fed the recorded server bytes, its own bytes must match the
+recording, and the decrypted reply is printed on stdout.
+
+  --time UNIX            check certificates at this Unix time instead of the recorded clock
+  --seed HEX             use another 32-byte seed (64 hex digits): the replay then diverges
+  --ignore-fingerprint   replay even if this build configures the client differently
+
+exit codes: 0 the replay matched; 2 bad usage or unreadable/invalid transcript;
+            3 the replay failed (divergence, TLS or certificate error, config mismatch)";
+
 /// Runs `tlsferry replay ARGS…` and returns the process exit code.
-pub fn replay_cli(_args: &[String]) -> ExitCode {
-    eprintln!("tlsferry: replay is not built yet");
+pub fn replay_cli(args: &[String]) -> ExitCode {
+    let mut file: Option<&str> = None;
+    let mut options = ReplayOptions::default();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "-h" | "--help" => {
+                println!("{REPLAY_USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            "--time" => match it.next().map(|v| v.parse::<u64>()) {
+                Some(Ok(t)) => options.clock = Some(t),
+                _ => return usage("--time needs a Unix time in seconds"),
+            },
+            "--seed" => match it.next().and_then(|v| Seed::from_hex(v)) {
+                Some(seed) => options.seed = Some(seed),
+                None => return usage("--seed needs 64 hex digits (32 bytes)"),
+            },
+            "--ignore-fingerprint" => options.ignore_fingerprint = true,
+            flag if flag.starts_with('-') && flag != "-" => {
+                return usage(&format!("unknown option {flag}"))
+            }
+            path if file.is_none() => file = Some(path),
+            extra => return usage(&format!("unexpected argument {extra:?}")),
+        }
+    }
+    let Some(file) = file else {
+        return usage("missing the transcript FILE");
+    };
+    match replay_file_with(file, &options) {
+        Ok(replay) => {
+            let mut out = std::io::stdout().lock();
+            if out
+                .write_all(&replay.reply)
+                .and_then(|_| out.flush())
+                .is_err()
+            {
+                return ExitCode::from(1);
+            }
+            let negotiated = replay
+                .info
+                .as_ref()
+                .map(|i| format!("{} {}", i.version, i.cipher_suite))
+                .unwrap_or_else(|| "handshake incomplete".into());
+            eprintln!(
+                "tlsferry: replay matched the recording ({negotiated}; client sent {} bytes, \
+                 server {} bytes; reply {} bytes)",
+                replay.client_bytes,
+                replay.server_bytes,
+                replay.reply.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e @ (ReplayFileError::Io(..) | ReplayFileError::Parse(..))) => {
+            eprintln!("tlsferry: {e}");
+            ExitCode::from(2)
+        }
+        Err(ReplayFileError::Replay(_, e)) => {
+            eprintln!("tlsferry: replay failed [{}]: {e}", e.code());
+            if let Some(cert) = e.tls_error().and_then(|t| t.certificate()) {
+                eprint!("{}", cert.report());
+            }
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn usage(message: &str) -> ExitCode {
+    eprintln!("tlsferry replay: {message}\n{REPLAY_USAGE}");
     ExitCode::from(2)
 }

@@ -361,6 +361,23 @@ mod tests {
         );
     }
 
+    /// The checked-in golden ClientHello (tests/data), here built by the core alone: with
+    /// `cargo test -p tlsferry-core --features testing` rustls has no `std`, as on wasm.
+    #[test]
+    fn golden_client_hello_matches() {
+        let golden: String = include_str!("../../../tests/data/clienthello-golden.hex")
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect();
+        let mut seed = [0u8; 32];
+        for (i, b) in seed.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        let mut s = Session::new(Seed(seed), 1_767_225_600, "example.com");
+        s.settings.alpn = vec![b"http/1.1".to_vec()];
+        assert_eq!(hex::encode(&s.client_hello().unwrap()), golden.trim());
+    }
+
     #[test]
     fn fingerprint_follows_what_shapes_the_client() {
         let base = Session::new(Seed([5; 32]), 1, "example.com");
