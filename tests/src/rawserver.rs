@@ -5,7 +5,8 @@
 //! socket closed when dropped.
 //!
 //! The record helpers ([`record`], [`handshake`], [`alert`], [`server_hello`]) build the
-//! bytes; [`ClientHello`] decodes the few fields a reply must echo.
+//! bytes; [`ClientHello`] decodes the few fields a reply must echo. [`Conn`] drives the
+//! core over a socket for tests against this and other real servers.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -13,6 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use tlsferry_core::{Client, Config, Error, Event, Input, Output};
 
 /// TLS record content types.
 pub const CHANGE_CIPHER_SPEC: u8 = 20;
@@ -414,6 +417,144 @@ pub fn first_handshake_message(stream: &[u8]) -> Option<Vec<u8>> {
         }
     }
     None
+}
+
+/// No verdict may take longer than this: a hang is a failure.
+pub const VERDICT_WITHIN: Duration = Duration::from_secs(20);
+
+/// A minimal blocking driver of the core over a `TcpStream`, with the real monotonic
+/// clock. Deliberately independent of the native crate's driver, so that a bug there
+/// cannot hide one in the core (or the other way round).
+#[derive(Debug)]
+pub struct Conn {
+    pub client: Client,
+    pub sock: TcpStream,
+    pub origin: std::time::Instant,
+    pub events: Vec<Event>,
+    pub received: Vec<u8>,
+    pub error: Option<Error>,
+    pub eof: bool,
+}
+
+impl Conn {
+    /// Connects to `addr` and sends the ClientHello for `name`.
+    pub fn open(config: &Config, addr: SocketAddr, name: &str) -> Conn {
+        let sock = TcpStream::connect(addr).expect("connect to 127.0.0.1");
+        let origin = std::time::Instant::now();
+        let client = Client::new(config, name, tlsferry_core::Instant::ZERO).expect("client");
+        let mut c = Conn {
+            client,
+            sock,
+            origin,
+            events: Vec::new(),
+            received: Vec::new(),
+            error: None,
+            eof: false,
+        };
+        c.flush();
+        c
+    }
+
+    /// Now on the driver's monotonic clock.
+    pub fn now(&self) -> tlsferry_core::Instant {
+        tlsferry_core::Instant::from_duration(self.origin.elapsed())
+    }
+
+    /// Drains the outputs, writing ciphertext to the socket; returns the deadline.
+    pub fn flush(&mut self) -> Option<tlsferry_core::Instant> {
+        loop {
+            match self.client.poll_output() {
+                Output::Transmit(b) => {
+                    // The peer may be gone; the verdict comes from the core.
+                    let _ = self.sock.write_all(&b);
+                }
+                Output::Event(Event::Data(d)) => self.received.extend_from_slice(&d),
+                Output::Event(e) => self.events.push(e),
+                Output::Wait(deadline) => return deadline,
+            }
+        }
+    }
+
+    /// Feeds one input, keeping the first error.
+    pub fn feed(&mut self, input: Input<'_>) {
+        if let Err(e) = self.client.handle_input(input) {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    /// One read from the socket (or a tick when the core's deadline comes first).
+    pub fn step(&mut self) {
+        let deadline = self.flush();
+        let mut wait = Duration::from_millis(100);
+        if let Some(d) = deadline {
+            wait = wait.min(d.saturating_duration_since(self.now()));
+        }
+        self.sock
+            .set_read_timeout(Some(wait.max(Duration::from_millis(1))))
+            .expect("timeout");
+        let mut buf = vec![0u8; self.client.receive_capacity().min(32 * 1024)];
+        match self.sock.read(&mut buf) {
+            Ok(0) => {
+                self.eof = true;
+                let now = self.now();
+                self.feed(Input::Eof(now));
+            }
+            Ok(n) => {
+                let now = self.now();
+                self.feed(Input::Receive(now, &buf[..n]));
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                let now = self.now();
+                self.feed(Input::Tick(now));
+            }
+            Err(_) => {
+                // A reset is an EOF without close_notify as far as TLS can tell.
+                self.eof = true;
+                let now = self.now();
+                self.feed(Input::Eof(now));
+            }
+        }
+        self.flush();
+    }
+
+    /// Steps until `done` holds, the connection failed or ended; panics on a hang.
+    pub fn run_until(&mut self, mut done: impl FnMut(&Conn) -> bool) {
+        let start = std::time::Instant::now();
+        while !done(self) && self.error.is_none() && !self.client.is_finished() && !self.eof {
+            assert!(
+                start.elapsed() < VERDICT_WITHIN,
+                "no verdict within {VERDICT_WITHIN:?}: the client hangs"
+            );
+            self.step();
+        }
+    }
+
+    /// Runs to the end and returns the error that ended the connection.
+    pub fn expect_error(mut self) -> Error {
+        self.run_until(|_| false);
+        self.error.take().unwrap_or_else(|| {
+            panic!(
+                "the connection ended without an error: events {:?}",
+                self.events
+            )
+        })
+    }
+
+    /// True once `Connected` was seen.
+    pub fn connected(&self) -> bool {
+        self.events.iter().any(|e| matches!(e, Event::Connected(_)))
+    }
+
+    /// Queues `data` (all of it) and transmits what can go.
+    pub fn send(&mut self, data: &[u8]) {
+        assert_eq!(self.client.send(data).expect("send"), data.len());
+        self.flush();
+    }
 }
 
 #[cfg(test)]

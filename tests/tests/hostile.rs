@@ -8,149 +8,17 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
-use tlsferry_core::{
-    Client, Config, Error, Event, Input, Instant, Output, PeerError, TimeoutPhase, Version,
-};
+use tlsferry_core::{Config, Error, PeerError, TimeoutPhase, Version};
 use tlsferry_tests::pair::{client_config, server_config};
 use tlsferry_tests::pki::{KeyKind, TestPki};
 use tlsferry_tests::rawserver::{
-    alert, handshake, record, records, server_hello, ClientHello, RawServer, ServerHelloSpec, Step,
-    ALERT, HANDSHAKE,
+    alert, handshake, record, records, server_hello, ClientHello, Conn, RawServer, ServerHelloSpec,
+    Step, ALERT, HANDSHAKE, VERDICT_WITHIN,
 };
 
 #[path = "../../core/fuzz/src/drive.rs"]
 #[allow(dead_code)]
 mod drive;
-
-/// No test may take longer than this to reach its verdict: a hang is a failure.
-const VERDICT_WITHIN: Duration = Duration::from_secs(20);
-
-/// A minimal blocking driver: the core over a `TcpStream`, with the real monotonic clock.
-struct Conn {
-    client: Client,
-    sock: TcpStream,
-    origin: std::time::Instant,
-    events: Vec<Event>,
-    received: Vec<u8>,
-    error: Option<Error>,
-    eof: bool,
-}
-
-impl Conn {
-    fn open(config: &Config, addr: SocketAddr, name: &str) -> Conn {
-        let sock = TcpStream::connect(addr).expect("connect to 127.0.0.1");
-        let origin = std::time::Instant::now();
-        let client = Client::new(config, name, Instant::ZERO).expect("client");
-        let mut c = Conn {
-            client,
-            sock,
-            origin,
-            events: Vec::new(),
-            received: Vec::new(),
-            error: None,
-            eof: false,
-        };
-        c.flush();
-        c
-    }
-
-    fn now(&self) -> Instant {
-        Instant::from_duration(self.origin.elapsed())
-    }
-
-    /// Drains the outputs, writing ciphertext to the socket; returns the deadline.
-    fn flush(&mut self) -> Option<Instant> {
-        loop {
-            match self.client.poll_output() {
-                Output::Transmit(b) => {
-                    // The peer may be gone; the verdict comes from the core.
-                    let _ = self.sock.write_all(&b);
-                }
-                Output::Event(Event::Data(d)) => self.received.extend_from_slice(&d),
-                Output::Event(e) => self.events.push(e),
-                Output::Wait(deadline) => return deadline,
-            }
-        }
-    }
-
-    fn feed(&mut self, input: Input<'_>) {
-        if let Err(e) = self.client.handle_input(input) {
-            self.error.get_or_insert(e);
-        }
-    }
-
-    /// One read from the socket (or a tick when the core's deadline comes first).
-    fn step(&mut self) {
-        let deadline = self.flush();
-        let mut wait = Duration::from_millis(100);
-        if let Some(d) = deadline {
-            wait = wait.min(d.saturating_duration_since(self.now()));
-        }
-        self.sock
-            .set_read_timeout(Some(wait.max(Duration::from_millis(1))))
-            .expect("timeout");
-        let mut buf = vec![0u8; self.client.receive_capacity().min(32 * 1024)];
-        match self.sock.read(&mut buf) {
-            Ok(0) => {
-                self.eof = true;
-                let now = self.now();
-                self.feed(Input::Eof(now));
-            }
-            Ok(n) => {
-                let now = self.now();
-                self.feed(Input::Receive(now, &buf[..n]));
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                let now = self.now();
-                self.feed(Input::Tick(now));
-            }
-            Err(_) => {
-                // A reset is an EOF without close_notify as far as TLS can tell.
-                self.eof = true;
-                let now = self.now();
-                self.feed(Input::Eof(now));
-            }
-        }
-        self.flush();
-    }
-
-    /// Steps until `done` holds, the connection failed or ended; panics on a hang.
-    fn run_until(&mut self, mut done: impl FnMut(&Conn) -> bool) {
-        let start = std::time::Instant::now();
-        while !done(self) && self.error.is_none() && !self.client.is_finished() && !self.eof {
-            assert!(
-                start.elapsed() < VERDICT_WITHIN,
-                "no verdict within {VERDICT_WITHIN:?}: the client hangs"
-            );
-            self.step();
-        }
-    }
-
-    /// Runs to the end and returns the error that ended the connection.
-    fn expect_error(mut self) -> Error {
-        self.run_until(|_| false);
-        self.error.take().unwrap_or_else(|| {
-            panic!(
-                "the connection ended without an error: events {:?}",
-                self.events
-            )
-        })
-    }
-
-    fn connected(&self) -> bool {
-        self.events.iter().any(|e| matches!(e, Event::Connected(_)))
-    }
-
-    fn send(&mut self, data: &[u8]) {
-        assert_eq!(self.client.send(data).expect("send"), data.len());
-        self.flush();
-    }
-}
 
 /// Any client configuration: the raw server never gets far enough to be verified.
 fn any_config() -> Config {
