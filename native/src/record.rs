@@ -8,11 +8,15 @@ use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 
 use tlsferry_core::testing::{
     replay_with, ParseError, Recorder, Replay, ReplayError, ReplayOptions, Seed, Session, Settings,
     Transcript,
 };
+use tlsferry_core::{Config, ConfigBuilder, ConfigError, Version};
+
+use crate::stream::Tap;
 
 /// Why [`replay_file`] failed.
 #[derive(Debug)]
@@ -81,8 +85,7 @@ pub fn replay_file_with(
 ) -> Result<Replay, ReplayFileError> {
     let path = path.as_ref();
     let transcript = read_transcript(path)?;
-    replay_with(&transcript, options)
-        .map_err(|e| ReplayFileError::Replay(path.into(), Box::new(e)))
+    replay_with(&transcript, options).map_err(|e| ReplayFileError::Replay(path.into(), Box::new(e)))
 }
 
 /// Writes `transcript` to `path`.
@@ -98,30 +101,81 @@ pub fn random_seed() -> Seed {
     Seed(seed)
 }
 
-/// The loud note `connect --record` prints on stderr.
-pub fn deterministic_warning(seed: &Seed, path: &Path) -> String {
-    format!(
-        "tlsferry: WARNING: --record: this session uses DETERMINISTIC keys derived from seed {seed}; \
-         the transcript {} lets anyone decrypt it. Testing only.",
-        path.display()
-    )
+/// A `connect --record FILE` session: the deterministic configuration to connect with,
+/// the [`Tap`] to attach to the stream, and the file to save.
+#[derive(Debug)]
+pub struct Recording {
+    path: PathBuf,
+    session: Session,
+    recorder: Arc<Mutex<Recorder>>,
 }
 
-/// Starts a recording of `session` (see [`Recorder`]).
-pub fn recorder(session: &Session) -> Result<Recorder, tlsferry_core::ConfigError> {
-    Recorder::new(session)
+impl Recording {
+    /// Prepares recording `session` into `path` (written by [`Recording::save`]).
+    pub fn new(path: impl Into<PathBuf>, session: Session) -> Result<Recording, ConfigError> {
+        let recorder = Recorder::new(&session)?;
+        Ok(Recording {
+            path: path.into(),
+            session,
+            recorder: Arc::new(Mutex::new(recorder)),
+        })
+    }
+
+    /// The session being recorded.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// Where the transcript goes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The deterministic configuration to connect with; `adjust` may set what does not
+    /// change the client's bytes (timeouts, key log).
+    pub fn config(
+        &self,
+        adjust: impl FnOnce(ConfigBuilder) -> ConfigBuilder,
+    ) -> Result<Config, ConfigError> {
+        self.session.config_with(adjust)
+    }
+
+    /// The tap to attach to the [`crate::TlsStream`] before its first I/O.
+    pub fn tap(&self) -> Box<dyn Tap> {
+        Box::new(RecordTap(self.recorder.clone()))
+    }
+
+    /// The loud note that deterministic keys are in use, for stderr.
+    pub fn warning(&self) -> String {
+        format!(
+            "tlsferry: WARNING: --record uses DETERMINISTIC keys derived from seed {}: \
+             anyone with {} can decrypt this session. Testing only.",
+            self.session.seed,
+            self.path.display()
+        )
+    }
+
+    /// Writes the transcript so far; returns how many entries it holds.
+    pub fn save(&self) -> std::io::Result<usize> {
+        let transcript = lock(&self.recorder).transcript().clone();
+        write_transcript(&self.path, &transcript)?;
+        Ok(transcript.entries.len())
+    }
 }
 
-/// Builds the [`Settings`] a recording uses from the connect options that shape the
-/// client: versions, ALPN, CA file (PEM; `None` for the Mozilla roots), `--insecure`.
-pub fn settings(
-    versions: &[tlsferry_core::Version],
-    alpn: &[Vec<u8>],
+/// Builds the [`Session`] of a `connect --record`: `seed` (random if `None`), the
+/// system clock now, and the options that shape the client's bytes: versions, ALPN,
+/// trust (the CA file's PEM, or the Mozilla roots), `--insecure`.
+pub fn connect_session(
+    seed: Option<Seed>,
+    server_name: &str,
+    versions: &[Version],
+    alpn: &[String],
     cafile_pem: Option<&[u8]>,
     insecure: bool,
-) -> Result<Settings, tlsferry_core::ConfigError> {
+) -> Result<Session, ConfigError> {
     let mut settings = Settings {
-        alpn: alpn.to_vec(),
+        alpn: alpn.iter().map(|p| p.as_bytes().to_vec()).collect(),
         verify: !insecure,
         ..Settings::default()
     };
@@ -132,7 +186,47 @@ pub fn settings(
         let roots = tlsferry_core::parse_certificates(pem, "CA certificates")?;
         settings = settings.with_roots_only(roots);
     }
-    Ok(settings)
+    let clock = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    Ok(Session {
+        seed: seed.unwrap_or_else(random_seed),
+        clock,
+        server_name: server_name.into(),
+        settings,
+    })
+}
+
+fn lock(recorder: &Mutex<Recorder>) -> std::sync::MutexGuard<'_, Recorder> {
+    recorder
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Feeds a [`TlsStream`](crate::TlsStream)'s [`Tap`] calls into a [`Recorder`].
+struct RecordTap(Arc<Mutex<Recorder>>);
+
+impl Tap for RecordTap {
+    fn transmitted(&mut self, ciphertext: &[u8]) {
+        lock(&self.0).transmitted(ciphertext);
+    }
+
+    fn received(&mut self, ciphertext: &[u8]) {
+        lock(&self.0).received(ciphertext);
+    }
+
+    fn plaintext_sent(&mut self, data: &[u8]) {
+        lock(&self.0).plaintext_sent(data);
+    }
+
+    fn closed(&mut self) {
+        lock(&self.0).closed();
+    }
+
+    fn eof(&mut self) {
+        lock(&self.0).eof();
+    }
 }
 
 const REPLAY_USAGE: &str =

@@ -28,6 +28,11 @@ pub trait Tap: Send {
     fn received(&mut self, ciphertext: &[u8]);
     /// Plaintext the application sent (as accepted by the core).
     fn plaintext_sent(&mut self, data: &[u8]);
+    /// The application closed its sending direction (`shutdown`), before the
+    /// `close_notify` is transmitted.
+    fn closed(&mut self) {}
+    /// The transport reached end of stream (fed to the core as EOF).
+    fn eof(&mut self) {}
     /// The session is over; no more calls follow.
     fn finished(&mut self) {}
 }
@@ -323,6 +328,9 @@ impl<S: Read + Write> TlsStream<S> {
             self.handshake()?;
         }
         self.client.close().map_err(to_io_error)?;
+        if let Some(t) = self.tap.get() {
+            t.closed();
+        }
         self.drain()?;
         self.io.flush().map_err(|e| self.transport_error(e))
     }
@@ -481,6 +489,9 @@ impl<S: Read + Write> TlsStream<S> {
         match self.io.read(buf) {
             Ok(0) => {
                 self.eof = true;
+                if let Some(t) = self.tap.get() {
+                    t.eof();
+                }
                 self.feed(Input::Eof(clock::now()))
             }
             Ok(n) => {

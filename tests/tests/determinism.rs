@@ -466,3 +466,106 @@ fn session_settings_need_their_roots() {
     assert!(text.contains(&format!("root {}", pki.root.der.len())));
     assert_eq!(Transcript::parse(&text).unwrap().session, s);
 }
+
+/// `tlsferry connect --record FILE --seed HEX` against `openssl s_server`, then
+/// `tlsferry replay FILE` (the library entry points the binary calls).
+#[test]
+fn cli_connect_record_then_replay() {
+    use std::process::ExitCode;
+    use tlsferry::cli::args::{parse_connect, Parsed};
+    use tlsferry::cli::connect::{run, Style};
+
+    let dir = tlsferry_tests::pki::TempDir::new("tlsferry-record");
+    for (version, flag) in [(Version::Tls13, "--tls1.3"), (Version::Tls12, "--tls1.2")] {
+        let pki = TestPki::new(KeyKind::EcdsaP256);
+        let server = OpenSslServer::builder(&pki.server)
+            .mode(OpenSslMode::Rev)
+            .start();
+        let ca = dir.write("ca.pem", &pki.root.pem);
+        let file = dir.path().join(format!("session-{flag}.transcript"));
+        let out = dir.path().join("reply.bin");
+        let seed = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        let argv: Vec<String> = [
+            server.addr().as_str(),
+            "--cafile",
+            ca.to_str().unwrap(),
+            "--servername",
+            "localhost",
+            flag,
+            "--send",
+            "Hello, World!\n",
+            "--timeout",
+            "1",
+            "--output",
+            out.to_str().unwrap(),
+            "--record",
+            file.to_str().unwrap(),
+            "--seed",
+            seed,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let Ok(Parsed::Run(args)) = parse_connect(&argv) else {
+            panic!("arguments")
+        };
+        assert_eq!(run(&args, Style::Brief), ExitCode::SUCCESS);
+        assert_eq!(std::fs::read(&out).unwrap(), REVERSED);
+
+        let t = tlsferry::record::read_transcript(&file).unwrap();
+        assert_eq!(t.session.seed, Seed::from_hex(seed).unwrap());
+        assert_eq!(t.session.settings.versions, vec![version]);
+        assert!(t.entries.contains(&Entry::Send(REQUEST.to_vec())));
+        assert!(t.entries.contains(&Entry::Close), "shutdown is recorded");
+        drop(server); // offline from here on
+        let r = tlsferry::record::replay_file(&file).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.reply, REVERSED);
+        assert_eq!(r.info.unwrap().version, version);
+
+        let replay_cli = |extra: &[&str]| {
+            let mut a = vec![file.to_str().unwrap().to_string()];
+            a.extend(extra.iter().map(|s| s.to_string()));
+            tlsferry::record::replay_cli(&a)
+        };
+        assert_eq!(replay_cli(&[]), ExitCode::SUCCESS);
+        assert_eq!(replay_cli(&["--seed", &"ab".repeat(32)]), ExitCode::from(3));
+        let expired = CertSummary::from_der(&pki.server.der).not_after.unwrap() + 1;
+        assert_eq!(
+            replay_cli(&["--time", &expired.to_string()]),
+            ExitCode::from(3)
+        );
+        assert_eq!(replay_cli(&["--time", "soon"]), ExitCode::from(2));
+        assert_eq!(replay_cli(&["--bogus"]), ExitCode::from(2));
+    }
+    let missing = dir.path().join("missing.transcript");
+    assert_eq!(
+        tlsferry::record::replay_cli(&[missing.to_str().unwrap().to_string()]),
+        ExitCode::from(2)
+    );
+    let garbage = dir.write("garbage.transcript", "hello\n");
+    assert_eq!(
+        tlsferry::record::replay_cli(&[garbage.to_str().unwrap().to_string()]),
+        ExitCode::from(2)
+    );
+
+    // Flag combinations that cannot work are usage errors.
+    let parse = |a: &[&str]| parse_connect(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    let err = parse(&["localhost:1", "--seed", &"00".repeat(32)]).unwrap_err();
+    assert!(err.0.contains("--seed needs --record"), "{err:?}");
+    let err = parse(&["localhost:1", "--record", "f", "--seed", "xyz"]).unwrap_err();
+    assert!(err.0.contains("64 hex digits"), "{err:?}");
+    let err = parse(&["localhost:1", "--record", "f", "--cert", "c", "--key", "k"]).unwrap_err();
+    assert!(err.0.contains("--record"), "{err:?}");
+}
+
+#[test]
+fn recording_warns_loudly() {
+    let pki = TestPki::new(KeyKind::EcdsaP256);
+    let s = pki_session(&pki, Seed([3; 32]), &[Version::Tls13]);
+    let r = tlsferry::record::Recording::new("x.transcript", s).unwrap();
+    let w = r.warning();
+    assert!(
+        w.contains("DETERMINISTIC") && w.contains(&"03".repeat(32)),
+        "{w}"
+    );
+}

@@ -136,7 +136,16 @@ impl Session {
     /// (rustls turns it on only with `std`, which would make native and `no_std` builds
     /// send different ClientHellos). Use it for exactly one connection.
     pub fn config(&self) -> Result<Config, ConfigError> {
-        let builder = Config::builder()
+        self.config_with(|b| b)
+    }
+
+    /// [`Session::config`], letting `adjust` set what does not change the client's
+    /// bytes (timeouts, limits, a key log) before the settings are applied.
+    pub fn config_with(
+        &self,
+        adjust: impl FnOnce(ConfigBuilder) -> ConfigBuilder,
+    ) -> Result<Config, ConfigError> {
+        let builder = adjust(Config::builder())
             .crypto_provider(Arc::new(seeded_provider(&self.seed)))
             .time_provider(Arc::new(FixedTime(self.clock)));
         let mut config = self.settings.apply(builder).build()?;

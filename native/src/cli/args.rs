@@ -54,6 +54,10 @@ pub struct ConnectArgs {
     pub keylog: Option<PathBuf>,
     /// Skip certificate verification.
     pub insecure: bool,
+    /// `--record FILE`: record a deterministic session into this transcript.
+    pub record: Option<PathBuf>,
+    /// `--seed HEX`: the recording's seed (random if absent).
+    pub seed: Option<tlsferry_core::testing::Seed>,
 }
 
 impl ConnectArgs {
@@ -75,6 +79,8 @@ impl ConnectArgs {
             output: None,
             keylog: None,
             insecure: false,
+            record: None,
+            seed: None,
         }
     }
 
@@ -99,6 +105,8 @@ const VALUE_OPTIONS: &[&str] = &[
     "--timeout",
     "--output",
     "--keylog",
+    "--record",
+    "--seed",
 ];
 
 /// The options without a value.
@@ -293,6 +301,21 @@ fn apply(t: &Tokens, a: &mut ConnectArgs) -> Result<(), UsageError> {
     a.output = t.value("--output").map(PathBuf::from);
     a.keylog = t.value("--keylog").map(PathBuf::from);
     a.insecure = t.has("--insecure");
+    a.record = t.value("--record").map(PathBuf::from);
+    if let Some(hex) = t.value("--seed") {
+        if a.record.is_none() {
+            return Err(UsageError("--seed needs --record FILE".into()));
+        }
+        a.seed = Some(tlsferry_core::testing::Seed::from_hex(hex).ok_or_else(|| {
+            UsageError(format!("--seed {hex:?}: expected 64 hex digits (32 bytes)"))
+        })?);
+    }
+    if a.record.is_some() && a.cert.is_some() {
+        return Err(UsageError(
+            "--record and --cert/--key do not go together: a replay could not sign for the client"
+                .into(),
+        ));
+    }
     if a.servername.as_deref() == Some("") {
         return Err(UsageError("--servername: empty name".into()));
     }

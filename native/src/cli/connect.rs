@@ -251,8 +251,11 @@ fn session(args: &ConnectArgs, style: Style, rec: &mut Record) -> Result<(), Fai
     })?;
     let mut inputs = load_inputs(args)?;
     rec.trust = inputs.trust.clone();
-    let config = build_config(args, &inputs)?;
-    let tap = make_tap(args)?;
+    let recording = start_recording(args, &inputs)?;
+    let (config, tap) = match &recording {
+        Some(r) => (record_config(args, &inputs, r)?, Some(r.tap())),
+        None => (build_config(args, &inputs)?, make_tap(args)?),
+    };
     if args.insecure {
         say!("tlsferry: WARNING: --insecure: the server's certificate is NOT verified; anyone on the path can impersonate {name}");
     }
@@ -281,6 +284,72 @@ fn session(args: &ConnectArgs, style: Style, rec: &mut Record) -> Result<(), Fai
     if let Some(tap) = tap {
         tls = tls.with_tap(tap);
     }
+    let result = exchange(args, style, rec, &mut inputs, tls);
+    if let Some(r) = &recording {
+        match r.save() {
+            Ok(n) => say!(
+                "tlsferry: recorded {n} steps to {} (replay: tlsferry replay {0})",
+                r.path().display()
+            ),
+            Err(e) => {
+                return Err(Failure::usage(format!(
+                    "cannot write --record {}: {e}",
+                    r.path().display()
+                )))
+            }
+        }
+    }
+    result
+}
+
+/// `--record FILE`: the deterministic session to record, with its loud warning.
+fn start_recording(
+    args: &ConnectArgs,
+    inputs: &Inputs,
+) -> Result<Option<crate::record::Recording>, Failure> {
+    let Some(path) = &args.record else {
+        return Ok(None);
+    };
+    let session = crate::record::connect_session(
+        args.seed,
+        args.server_name(),
+        args.version.as_slice(),
+        &args.alpn,
+        inputs.roots_pem.as_deref(),
+        args.insecure,
+    )
+    .map_err(|e| config_failure(&e, args))?;
+    let recording =
+        crate::record::Recording::new(path, session).map_err(|e| config_failure(&e, args))?;
+    say!("{}", recording.warning());
+    Ok(Some(recording))
+}
+
+/// The recording's deterministic config, with the CLI's timeouts and key log.
+fn record_config(
+    args: &ConnectArgs,
+    inputs: &Inputs,
+    recording: &crate::record::Recording,
+) -> Result<Config, Failure> {
+    recording
+        .config(|mut b| {
+            if let Some(k) = &inputs.keylog {
+                b = b.key_log(k.clone());
+            }
+            b.handshake_timeout(args.timeout.map(|t| t.max(Duration::from_secs(10))))
+        })
+        .map_err(|e| config_failure(&e, args))
+}
+
+/// The session after the stream exists: handshake, report, send, receive.
+fn exchange(
+    args: &ConnectArgs,
+    style: Style,
+    rec: &mut Record,
+    inputs: &mut Inputs,
+    mut tls: TlsStream<std::net::TcpStream>,
+) -> Result<(), Failure> {
+    let narrate = style == Style::Narrate;
     let handshake = tls.handshake();
     rec.stats = tls.stats();
     handshake.map_err(|e| Failure::from_io(e, &args.host))?;

@@ -66,6 +66,9 @@ OPTIONS:
   --output PATH         write received bytes to PATH instead of stdout
   --keylog PATH         append TLS secrets in NSS key log format (also SSLKEYLOGFILE)
   --insecure            skip certificate verification (prints a warning)
+  --record FILE         record the session into a transcript for `tlsferry replay FILE`;
+                        TESTING ONLY: the client's keys derive from a seed stored in FILE
+  --seed HEX            the recording's 32-byte seed (64 hex digits; default random)
 
 Received bytes go to stdout, byte-exact; the summary and errors go to stderr. A peer
 that closes without close_notify after sending data: the data is printed, then the
