@@ -600,3 +600,6 @@ impl<S: Read + Write> Write for TlsStream<S> {
         self.io.flush().map_err(|e| self.transport_error(e))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -157,6 +157,19 @@ fn wait_for_port(what: &str, child: &mut Child, cap: &Captured, pattern: &str) -
     }
 }
 
+/// True if coreutils' `stdbuf` is available.
+fn has_stdbuf() -> bool {
+    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HAS.get_or_init(|| {
+        Command::new("stdbuf")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
 /// What `openssl s_server` does with a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OpenSslMode {
@@ -252,7 +265,16 @@ impl OpenSslServerBuilder {
         let leaf = self.chain_der.first().expect("a certificate");
         let cert = dir.write("cert.pem", tlsferry_core::cert::to_pem(leaf));
         let key = dir.write("key.pem", key_pem_for_openssl(&self.key_pem));
-        let mut cmd = Command::new("openssl");
+        // s_server reports some events (`SSL_do_handshake -> 1` after a `k`/`K`/`R`
+        // command) with C stdio, which is block-buffered on a pipe: line-buffer it so
+        // tests can wait for them.
+        let mut cmd = if has_stdbuf() {
+            let mut c = Command::new("stdbuf");
+            c.args(["-oL", "-eL", "openssl"]);
+            c
+        } else {
+            Command::new("openssl")
+        };
         cmd.current_dir(dir.path())
             .arg("s_server")
             .args(["-accept", "127.0.0.1:0"])
@@ -398,6 +420,24 @@ impl OpenSslServer {
     /// Sends a one-letter command (see [`OpenSslServer::send_line`]).
     pub fn command(&mut self, letter: char) {
         self.send_line(&letter.to_string());
+    }
+
+    /// Sends a handshake command (`k`, `K`, `r`, `R`) and waits until s_server reports
+    /// it done (`SSL_do_handshake -> …`), so that the next line is not read together
+    /// with it (s_server drops the rest of a command line's read). Returns the result
+    /// s_server printed (`1`: done; `0` or less: failed), or `None` on timeout.
+    pub fn handshake_command(&mut self, letter: char, timeout: Duration) -> Option<i32> {
+        const DONE: &str = "SSL_do_handshake -> ";
+        let before = self.output().matches(DONE).count();
+        self.command(letter);
+        if !self.wait_for_output_count(DONE, before + 1, timeout) {
+            return None;
+        }
+        let text = self.output();
+        text.match_indices(DONE)
+            .nth(before)
+            .and_then(|(i, _)| text[i + DONE.len()..].lines().next())
+            .and_then(|n| n.trim().parse().ok())
     }
 
     /// The server's stdout and stderr so far.
@@ -603,5 +643,93 @@ impl PythonTlsServer {
             }
         }
         false
+    }
+}
+
+/// The path of the `tlsferry` CLI under test (`tests/src/bin/tlsferry-cli.rs`, the same
+/// entry point as the real binary). Expands only in this package's integration tests,
+/// where cargo builds it fresh.
+#[macro_export]
+macro_rules! tlsferry_cli {
+    () => {
+        std::path::Path::new(env!("CARGO_BIN_EXE_tlsferry-cli"))
+    };
+}
+
+/// What a CLI run produced.
+#[derive(Debug)]
+pub struct CliOutput {
+    /// Exit code (`None` if killed by a signal).
+    pub code: Option<i32>,
+    /// Everything written to stdout.
+    pub stdout: Vec<u8>,
+    /// Everything written to stderr (lossy UTF-8).
+    pub stderr: String,
+}
+
+impl CliOutput {
+    /// stdout as (lossy) text.
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+}
+
+/// How long a CLI run may take before it is killed and the test fails.
+pub const CLI_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs `bin args…` with `stdin` as its standard input (closed afterwards) and `env`
+/// added to its environment; kills it and panics if it runs longer than [`CLI_TIMEOUT`].
+pub fn run_cli(bin: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> CliOutput {
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
+        .env_remove("SSLKEYLOGFILE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
+    let mut input = child.stdin.take().expect("stdin");
+    let data = stdin.to_vec();
+    let writer = thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let out_t = thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let err_t = thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let deadline = Instant::now() + CLI_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stderr = String::from_utf8_lossy(&err_t.join().unwrap_or_default()).into_owned();
+            panic!(
+                "`{} {}` ran longer than {CLI_TIMEOUT:?}; stderr:\n{stderr}",
+                bin.display(),
+                args.join(" ")
+            );
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let _ = writer.join();
+    CliOutput {
+        code: status.code(),
+        stdout: out_t.join().unwrap_or_default(),
+        stderr: String::from_utf8_lossy(&err_t.join().unwrap_or_default()).into_owned(),
     }
 }

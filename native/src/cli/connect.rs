@@ -232,9 +232,9 @@ fn build_config(args: &ConnectArgs, inputs: &Inputs) -> Result<Config, Failure> 
     if args.insecure {
         b = b.dangerous_accept_any_certificate();
     }
-    // The idle timeout is the CLI's own (non-fatal, see `receive`); a stalled handshake
-    // is a failure after the same time (at least 10 s: handshakes take round trips).
-    b = b.handshake_timeout(args.timeout.map(|t| t.max(Duration::from_secs(10))));
+    // The idle timeout is the CLI's own (non-fatal: see `idle_end`); a handshake that
+    // stalls that long is a failure.
+    b = b.handshake_timeout(args.timeout);
     b = customize_config(args, b)?;
     b.build().map_err(|e| config_failure(&e, args))
 }
@@ -336,7 +336,7 @@ fn record_config(
             if let Some(k) = &inputs.keylog {
                 b = b.key_log(k.clone());
             }
-            b.handshake_timeout(args.timeout.map(|t| t.max(Duration::from_secs(10))))
+            b.handshake_timeout(args.timeout)
         })
         .map_err(|e| config_failure(&e, args))
 }

@@ -59,7 +59,7 @@ OPTIONS:
   --timeout SECS        idle timeout after the last byte (default 10; 0 waits forever).
                         After data was received it ends the session normally (exit 0);
                         with no data at all it is a timeout (exit 1). The handshake
-                        must finish within max(SECS, 10).
+                        must finish within SECS too.
   --show-certs          print the peer chain as PEM on stderr
   --json                print one JSON object with the session summary on stdout after
                         closing; received bytes then go nowhere unless --output is given
