@@ -339,8 +339,7 @@ export class TlsSocket {
     this.#rejectOpened(tlsError("CLOSED", "the connection closed before the handshake completed"));
     this.#pullWaiter?.();
     for (const w of this.#progressWaiters.splice(0)) w();
-    this.#writer?.close().catch(noop);
-    this.#reader?.cancel().catch(noop);
+    this.#closeTransport();
     this.#resolveClosed();
   }
 
@@ -369,8 +368,15 @@ export class TlsSocket {
     this.#rejectClosed(err);
     this.#pullWaiter?.();
     for (const w of this.#progressWaiters.splice(0)) w();
-    this.#writer?.close().catch(noop);
-    this.#reader?.cancel(err).catch(noop);
+    this.#closeTransport(err);
+  }
+
+  /** Closes the transport after the queued writes (close_notify, alert) went out; only
+   * then stops reading, since cancelling the readable may close the whole transport. */
+  #closeTransport(reason) {
+    const cancel = () => this.#reader?.cancel(reason).catch(noop);
+    if (this.#writer) this.#writer.close().then(cancel, cancel);
+    else cancel();
   }
 }
 
@@ -384,7 +390,8 @@ function describeClose(url, ev, wasOpen) {
  * A transport over a WebSocket to a WebSocket↔TCP bridge (`tlsferry bridge`, websockify).
  * `url` is e.g. "ws://127.0.0.1:8080/?target=example.com:443". Options: `protocols`
  * (default ["binary"]), `WebSocket` (a constructor, e.g. from the "ws" package; default
- * globalThis.WebSocket), `highWaterMark` (bytes buffered in the socket before writes wait).
+ * globalThis.WebSocket), `highWaterMark` (bytes buffered in the socket before writes wait),
+ * `maxFrameSize` (largest frame sent, default 64 KiB), `openTimeoutMs` (default 15000).
  */
 export function webSocketTransport(url, options = {}) {
   const WS = options.WebSocket ?? globalThis.WebSocket;
@@ -395,43 +402,75 @@ export function webSocketTransport(url, options = {}) {
     );
   }
   const highWaterMark = options.highWaterMark ?? 1024 * 1024;
+  const maxFrame = options.maxFrameSize ?? 64 * 1024;
   const ws = new WS(url, options.protocols ?? ["binary"]);
   ws.binaryType = "arraybuffer";
   let wasOpen = false;
+  let ended = false;
   let closeError;
+  let readCtl;
+  let resolveOpened;
+  let rejectOpened;
   const opened = new Promise((resolve, reject) => {
-    ws.addEventListener("open", () => {
-      wasOpen = true;
-      resolve();
-    });
-    ws.addEventListener("close", (ev) => {
-      closeError = tlsError("TRANSPORT", describeClose(url, ev, wasOpen));
-      reject(closeError);
-    });
+    resolveOpened = resolve;
+    rejectOpened = reject;
   });
   opened.catch(noop);
 
+  // Ends the transport once: a clean end (err undefined) or an error.
+  const end = (err) => {
+    if (ended) return;
+    ended = true;
+    clearTimeout(openTimer);
+    closeError = err ?? tlsError("TRANSPORT", `WebSocket ${url} is closed`);
+    rejectOpened(closeError);
+    try {
+      if (err === undefined) readCtl.close();
+      else readCtl.error(err);
+    } catch {
+      // the readable was cancelled already
+    }
+    if (ws.readyState <= 1) ws.close(err === undefined ? 1000 : 4000, "");
+  };
+  const openTimeoutMs = options.openTimeoutMs ?? 15000;
+  const openTimer = setTimeout(
+    () => end(tlsError("TRANSPORT", `WebSocket ${url} did not open within ${openTimeoutMs} ms`)),
+    openTimeoutMs,
+  );
+
+  ws.addEventListener("open", () => {
+    wasOpen = true;
+    clearTimeout(openTimer);
+    resolveOpened();
+  });
+  ws.addEventListener("message", (ev) => {
+    if (ended) return;
+    if (typeof ev.data === "string") {
+      end(tlsError("TRANSPORT", "the bridge sent a text frame; expected binary frames"));
+      return;
+    }
+    readCtl.enqueue(new Uint8Array(ev.data));
+  });
+  ws.addEventListener("close", (ev) => {
+    // 1000 (normal) and 1005 (no status) after a successful open: the TCP side ended.
+    if (wasOpen && (ev.code === 1000 || ev.code === 1005)) end();
+    else end(tlsError("TRANSPORT", describeClose(url, ev, wasOpen)));
+  });
+  ws.addEventListener("error", (ev) => {
+    // A close event with the code and reason normally follows; some implementations
+    // (Node 20's) never send it when the handshake fails, so do not wait for it then.
+    const detail = ev?.message ? `: ${ev.message}` : "";
+    if (!wasOpen) end(tlsError("TRANSPORT", `WebSocket ${url} failed before it opened${detail} (is the bridge running and the URL right?)`));
+    else setTimeout(() => end(tlsError("TRANSPORT", `WebSocket ${url} failed${detail}`)), 1000);
+  });
+
   const readable = new ReadableStream({
     start(c) {
-      ws.addEventListener("message", (ev) => {
-        if (typeof ev.data === "string") {
-          c.error(tlsError("TRANSPORT", "the bridge sent a text frame; expected binary frames"));
-          ws.close(1003, "binary frames only");
-          return;
-        }
-        c.enqueue(new Uint8Array(ev.data));
-      });
-      ws.addEventListener("close", (ev) => {
-        try {
-          // 1000 (normal) and 1005 (no status) after a successful open: the TCP side ended.
-          if (wasOpen && (ev.code === 1000 || ev.code === 1005)) c.close();
-          else c.error(tlsError("TRANSPORT", describeClose(url, ev, wasOpen)));
-        } catch {
-          // the stream was cancelled already
-        }
-      });
+      readCtl = c;
     },
     cancel() {
+      ended = true;
+      clearTimeout(openTimer);
       if (ws.readyState <= 1) ws.close(1000);
     },
   });
@@ -440,7 +479,9 @@ export function webSocketTransport(url, options = {}) {
     async write(chunk) {
       await opened;
       if (ws.readyState !== 1) throw closeError ?? tlsError("TRANSPORT", `WebSocket ${url} is closed`);
-      ws.send(bytes(chunk));
+      // One frame per piece: bridges limit the frame size (tlsferry bridge: 1 MiB).
+      const data = bytes(chunk);
+      for (let off = 0; off < data.length; off += maxFrame) ws.send(data.subarray(off, off + maxFrame));
       while (ws.bufferedAmount > highWaterMark && ws.readyState === 1) {
         await new Promise((r) => setTimeout(r, 5));
       }
