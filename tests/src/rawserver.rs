@@ -434,6 +434,8 @@ pub struct Conn {
     pub received: Vec<u8>,
     pub error: Option<Error>,
     pub eof: bool,
+    /// Ciphertext bytes read from the socket so far.
+    pub ciphertext_in: usize,
 }
 
 impl Conn {
@@ -450,6 +452,7 @@ impl Conn {
             received: Vec::new(),
             error: None,
             eof: false,
+            ciphertext_in: 0,
         };
         c.flush();
         c
@@ -501,6 +504,7 @@ impl Conn {
             }
             Ok(n) => {
                 let now = self.now();
+                self.ciphertext_in += n;
                 self.feed(Input::Receive(now, &buf[..n]));
             }
             Err(e)

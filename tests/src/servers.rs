@@ -410,9 +410,12 @@ impl OpenSslServer {
     /// certificate request, `q`: end this connection, `Q`: quit).
     pub fn send_line(&mut self, line: &str) {
         let stdin = self.stdin.as_mut().expect("stdin");
+        // One write: s_server may read "R" and "\n" separately, and then takes neither
+        // for a command.
+        let mut bytes = line.as_bytes().to_vec();
+        bytes.push(b'\n');
         stdin
-            .write_all(line.as_bytes())
-            .and_then(|()| stdin.write_all(b"\n"))
+            .write_all(&bytes)
             .and_then(|()| stdin.flush())
             .expect("write to s_server's stdin");
     }

@@ -15,6 +15,7 @@ use tlsferry_tests::rawserver::{
     alert, handshake, record, records, server_hello, ClientHello, Conn, RawServer, ServerHelloSpec,
     Step, ALERT, HANDSHAKE, VERDICT_WITHIN,
 };
+use tlsferry_tests::servers::OpenSslServer;
 
 #[path = "../../core/fuzz/src/drive.rs"]
 #[allow(dead_code)]
@@ -476,4 +477,73 @@ fn check_outcome(out: &drive::Outcome) {
     assert!(!out.connected);
     let err = out.error.as_ref().expect("a mutated flight fails");
     assert!(err.is_peer(), "{err:?}");
+}
+
+// ----- renegotiation and KeyUpdate from openssl s_server -----
+
+fn openssl_conn(tls12: bool) -> (TestPki, OpenSslServer, Conn) {
+    let pki = TestPki::new(KeyKind::EcdsaP256);
+    let builder = OpenSslServer::builder(&pki.server);
+    let mut server = if tls12 {
+        builder.tls12()
+    } else {
+        builder.tls13()
+    }
+    .start();
+    let config = client_config(&pki).build().unwrap();
+    let mut conn = Conn::open(&config, server.addr().parse().unwrap(), "localhost");
+    conn.run_until(Conn::connected);
+    assert!(conn.connected(), "{:?}", conn.error);
+    // Data both ways before anything else happens.
+    server.send_line("from server 0");
+    conn.run_until(|c| c.received.ends_with(b"from server 0\n"));
+    conn.send(b"from client 0\n");
+    assert!(server.wait_for_output("from client 0", Duration::from_secs(10)));
+    (pki, server, conn)
+}
+
+#[test]
+fn key_updates_from_the_server_are_handled() {
+    let (_pki, mut server, mut conn) = openssl_conn(false);
+    // `k`: the server updates its keys; `K`: it also asks the client to update its own.
+    for (round, command) in [(1, 'k'), (2, 'K'), (3, 'k'), (4, 'K')] {
+        // The line after the command is encrypted under the server's new keys.
+        let before = conn.ciphertext_in;
+        server.command(command);
+        // Wait for the KeyUpdate record: s_server reads its next stdin line after it.
+        conn.run_until(|c| c.ciphertext_in > before);
+        let line = format!("from server {round}");
+        server.send_line(&line);
+        conn.run_until(|c| c.received.ends_with(format!("{line}\n").as_bytes()));
+        assert!(
+            conn.received.ends_with(format!("{line}\n").as_bytes()),
+            "{:?}",
+            conn.error
+        );
+        assert!(conn.error.is_none(), "{:?}", conn.error);
+        // The client's own (possibly updated) keys still work for the server.
+        let reply = format!("from client {round}\n");
+        conn.send(reply.as_bytes());
+        assert!(
+            server.wait_for_output(reply.trim_end(), Duration::from_secs(10)),
+            "{}",
+            server.output()
+        );
+    }
+    assert!(conn.error.is_none(), "{:?}", conn.error);
+}
+
+#[test]
+fn renegotiation_request_is_declined_without_a_hang() {
+    let (_pki, mut server, conn) = openssl_conn(true);
+    server.command('R');
+    // The client answers the HelloRequest with a no_renegotiation warning; OpenSSL treats
+    // a refused renegotiation as fatal and ends the connection with handshake_failure.
+    let err = conn.expect_error();
+    assert_eq!(
+        err,
+        Error::Peer(PeerError::AlertReceived("HandshakeFailure".into())),
+        "{err}; server said:\n{}",
+        server.output()
+    );
 }
