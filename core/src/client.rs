@@ -238,17 +238,19 @@ impl Client {
         if !self.outgoing.is_empty() {
             return Output::Transmit(mem::take(&mut self.outgoing));
         }
+        // Connected before any data, even when the fault came in the same input that
+        // completed the handshake.
+        if self.connected_pending && (self.failed.is_none() || !self.received.is_empty()) {
+            self.connected_pending = false;
+            if let Some(info) = &self.info {
+                return Output::Event(Event::Connected(info.clone()));
+            }
+        }
         if self.failed.is_some() {
             if !self.received.is_empty() {
                 return Output::Event(Event::Data(mem::take(&mut self.received)));
             }
             return Output::Wait(None);
-        }
-        if self.connected_pending {
-            self.connected_pending = false;
-            if let Some(info) = &self.info {
-                return Output::Event(Event::Connected(info.clone()));
-            }
         }
         if !self.received.is_empty() {
             return Output::Event(Event::Data(mem::take(&mut self.received)));
@@ -306,6 +308,12 @@ impl Client {
                 },
             );
             self.tls.flush_alert(&mut self.outgoing);
+            if was_handshaking && !self.tls.is_handshaking() {
+                // The handshake completed in this input, before the fault: the data
+                // decrypted in between follows a Connected event.
+                self.info = self.tls.info(&self.server_name, self.config.verifies);
+                self.connected_pending = self.info.is_some();
+            }
             return self.fail(err);
         }
         if was_handshaking && !self.tls.is_handshaking() {

@@ -547,3 +547,52 @@ fn renegotiation_request_is_declined_without_a_hang() {
         server.output()
     );
 }
+
+/// The fuzz target's deterministic clients (`SEL_SEEDED`) send the same bytes on every
+/// run, so a flight recorded against one replays through the driver to the end: the
+/// fuzzer starts from inside the encrypted handshake and the data phase.
+#[test]
+fn a_recorded_deterministic_flight_replays_to_the_end_through_the_fuzz_driver() {
+    use tlsferry_tests::pair::Pair;
+    let pki = TestPki::new(KeyKind::EcdsaP256);
+    for (version, vbit) in [
+        (&rustls::version::TLS13, drive::SEL_TLS13),
+        (&rustls::version::TLS12, drive::SEL_TLS12),
+    ] {
+        let sel = vbit | drive::SEL_DANGEROUS | drive::SEL_SEEDED;
+        let mut pair = Pair::new(
+            &drive::config_for_run(sel),
+            server_config(&pki.server, &[version], &[], None),
+            drive::server_name_for(sel),
+        )
+        .unwrap();
+        assert_eq!(pair.now, drive::FUZZ_START);
+        pair.handshake().unwrap();
+        pair.server_send(b"reply");
+        pair.server_close();
+        pair.run().unwrap();
+        let flight: Vec<u8> = pair.fed.concat();
+        let input = |bytes: &[u8]| {
+            let mut input = vec![sel];
+            for piece in bytes.chunks(usize::from(u16::MAX)) {
+                input.extend(drive::op_receive(piece));
+            }
+            input.push(drive::OP_EOF);
+            input
+        };
+        let out = drive::server_bytes(&input(&flight));
+        assert!(out.connected, "{version:?}: {:?}", out.error);
+        assert_eq!(out.received, b"reply");
+        assert_eq!(out.error, None, "close_notify came before the EOF");
+        // One flipped bit in the last record (the close_notify): caught, not delivered.
+        // All of it arrives in one input, so the handshake completes, "reply" decrypts and
+        // the fault follows in the same call: Connected still comes before the data.
+        let mut tampered = flight.clone();
+        *tampered.last_mut().unwrap() ^= 1;
+        let out = drive::server_bytes(&input(&tampered));
+        assert!(out.connected);
+        assert_eq!(out.received, b"reply");
+        let err = out.error.expect("tampering detected");
+        assert_eq!(err.code(), "PROTOCOL", "{err}");
+    }
+}
