@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use tlsferry_core_fuzz::drive::{
-    op_receive, OP_EOF, SEL_ALPN, SEL_DANGEROUS, SEL_TLS12, SEL_TLS13,
+    config_for_run, op_receive, OP_EOF, SEL_ALPN, SEL_DANGEROUS, SEL_SEEDED, SEL_TLS12, SEL_TLS13,
 };
 use tlsferry_tests::pair::{client_config, server_config, Pair};
 use tlsferry_tests::pki::{KeyKind, TestPki};
@@ -17,8 +17,18 @@ fn main() {
     let out = Path::new(&out);
     let flights = out.join("server_bytes");
     let inputs = out.join("config_inputs");
-    std::fs::create_dir_all(&flights).expect("corpus dir");
-    std::fs::create_dir_all(&inputs).expect("corpus dir");
+    let transcripts = out.join("transcript");
+    for dir in [&flights, &inputs, &transcripts] {
+        std::fs::create_dir_all(dir).expect("corpus dir");
+    }
+    // The checked-in recordings of real sessions.
+    let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/transcripts");
+    for entry in std::fs::read_dir(&recorded).expect("tests/data/transcripts") {
+        let path = entry.expect("dir entry").path();
+        if let Some(name) = path.file_name() {
+            std::fs::copy(&path, transcripts.join(name)).expect("copy transcript");
+        }
+    }
     let mut n = 0;
     for key in [KeyKind::EcdsaP256, KeyKind::Rsa2048, KeyKind::Ed25519] {
         let pki = TestPki::new(key);
@@ -27,7 +37,7 @@ fn main() {
             (&tlsferry_core::rustls::version::TLS12, SEL_TLS12),
         ] {
             for (alpn, client_auth) in [(false, false), (true, false), (false, true)] {
-                let ops = record(&pki, version, alpn, client_auth);
+                let ops = record(&pki, version, alpn, client_auth, None);
                 for verify in [false, true] {
                     let mut sel = vbit;
                     if !verify {
@@ -41,6 +51,23 @@ fn main() {
                     std::fs::write(flights.join(format!("flight-{n:03}")), file).expect("write");
                     n += 1;
                 }
+            }
+        }
+        // Deterministic clients: these flights answer exactly the ClientHello the fuzz
+        // target sends, so the whole handshake and the data decrypt.
+        for vbit in [SEL_TLS13, SEL_TLS12] {
+            for alpn in [0, SEL_ALPN] {
+                let sel = vbit | alpn | SEL_DANGEROUS | SEL_SEEDED;
+                let version = if vbit == SEL_TLS13 {
+                    &tlsferry_core::rustls::version::TLS13
+                } else {
+                    &tlsferry_core::rustls::version::TLS12
+                };
+                let ops = record(&pki, version, alpn != 0, false, Some(sel));
+                let mut file = vec![sel];
+                file.extend_from_slice(&ops);
+                std::fs::write(flights.join(format!("seeded-{n:03}")), file).expect("write");
+                n += 1;
             }
         }
         let pem_inputs: Vec<Vec<u8>> = vec![
@@ -70,23 +97,30 @@ fn main() {
 }
 
 /// One handshake plus data both ways and the server's close, as receive operations.
+/// The client is the fuzz target's own for `selector`, or one trusting `pki`.
 fn record(
     pki: &TestPki,
     version: &'static tlsferry_core::rustls::SupportedProtocolVersion,
     alpn: bool,
     client_auth: bool,
+    selector: Option<u8>,
 ) -> Vec<u8> {
-    let mut cfg = client_config(pki);
-    if alpn {
-        cfg = cfg.alpn(["h2", "http/1.1"]);
-    }
-    if client_auth {
-        cfg = cfg.client_auth_pem(
-            pki.client.chain_pem.as_bytes(),
-            pki.client.key_pem.as_bytes(),
-        );
-    }
-    let cfg = cfg.build().expect("client config");
+    let cfg = match selector {
+        Some(sel) => config_for_run(sel),
+        None => {
+            let mut cfg = client_config(pki);
+            if alpn {
+                cfg = cfg.alpn(["h2", "http/1.1"]);
+            }
+            if client_auth {
+                cfg = cfg.client_auth_pem(
+                    pki.client.chain_pem.as_bytes(),
+                    pki.client.key_pem.as_bytes(),
+                );
+            }
+            cfg.build().expect("client config")
+        }
+    };
     let client_ca = client_auth.then_some(pki.root.pem.as_str());
     let server = server_config(
         &pki.server,

@@ -3,7 +3,7 @@
 //! crash inputs and the seed corpus through exactly the code the fuzzer ran.
 //!
 //! Input format of [`server_bytes`]: one selector byte (which configuration, see
-//! [`config_for`]), then a sequence of operations, each one opcode byte (low 3 bits: kind,
+//! [`config_for_run`]), then a sequence of operations, each one opcode byte (low 3 bits: kind,
 //! high 5 bits: parameter) and its operands:
 //!
 //! | kind | operation |
@@ -19,6 +19,7 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use tlsferry_core::testing::{Seed, Session, Transcript};
 use tlsferry_core::{
     Client, Config, Error, Event, Input, Instant, Limits, Output, TimeProvider, UnixTime, Version,
 };
@@ -52,6 +53,34 @@ pub const SEL_SMALL_SEND: u8 = 16;
 pub const SEL_TIMEOUTS: u8 = 32;
 /// Selector bit: connect to the IP address 127.0.0.1 instead of `localhost`.
 pub const SEL_IP: u8 = 64;
+/// Selector bit: the deterministic provider (`tlsferry_core::testing`, seed [`FUZZ_SEED`]):
+/// the client's bytes are the same on every run, so a recorded server flight decrypts and
+/// the fuzzer reaches the encrypted handshake messages and application data.
+pub const SEL_SEEDED: u8 = 128;
+
+/// The seed of every [`SEL_SEEDED`] run.
+pub const FUZZ_SEED: [u8; 32] = [0x5e; 32];
+
+/// The configuration for one run under `selector`: with [`SEL_SEEDED`] a fresh
+/// deterministic one (its random stream starts over), otherwise a cached one.
+pub fn config_for_run(selector: u8) -> Config {
+    if selector & SEL_SEEDED == 0 {
+        return config_for(selector);
+    }
+    let mut session = Session::new(Seed(FUZZ_SEED), FUZZ_UNIX_TIME, server_name_for(selector));
+    session.settings.versions = match selector & 3 {
+        SEL_TLS12 => vec![Version::Tls12],
+        SEL_TLS13 => vec![Version::Tls13],
+        _ => vec![Version::Tls13, Version::Tls12],
+    };
+    if selector & SEL_ALPN != 0 {
+        session.settings.alpn = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    }
+    session.settings.verify = selector & SEL_DANGEROUS == 0;
+    session
+        .config_with(|b| adjust(b, selector))
+        .expect("every fuzz configuration is valid")
+}
 
 /// The configuration for `selector` (its low 7 bits), built once and cached.
 pub fn config_for(selector: u8) -> Config {
@@ -73,6 +102,13 @@ fn build_config(selector: u8) -> Config {
     if selector & SEL_ALPN != 0 {
         b = b.alpn(["h2", "http/1.1"]);
     }
+    adjust(b, selector)
+        .build()
+        .expect("every fuzz configuration is valid")
+}
+
+/// What does not change the client's bytes: limits and timeouts.
+fn adjust(mut b: tlsferry_core::ConfigBuilder, selector: u8) -> tlsferry_core::ConfigBuilder {
     if selector & SEL_SMALL_SEND != 0 {
         b = b.limits(Limits {
             send_buffer: 64,
@@ -84,7 +120,7 @@ fn build_config(selector: u8) -> Config {
             .handshake_timeout(Some(Duration::from_secs(5)))
             .idle_timeout(Some(Duration::from_secs(10)));
     }
-    b.build().expect("every fuzz configuration is valid")
+    b
 }
 
 /// The server name the client asks for under `selector`.
@@ -95,6 +131,9 @@ pub fn server_name_for(selector: u8) -> &'static str {
         "localhost"
     }
 }
+
+/// The monotonic instant every run starts at (the in-memory `Pair` starts there too).
+pub const FUZZ_START: Instant = Instant::from_millis(1_000);
 
 /// Most outputs one input may produce before the core is deemed stuck in a loop.
 const MAX_OUTPUTS_PER_INPUT: usize = 10_000;
@@ -117,14 +156,15 @@ pub struct Outcome {
 
 /// Runs a client against the server bytes and operations in `data`, checking the
 /// invariants on the way: no panic, outputs drain to `Wait`, errors are sticky, memory
-/// stays bounded, `Connected` comes at most once and before any data.
+/// stays bounded, `Connected` comes at most once and before any data (also when the
+/// connection fails in the input that completed the handshake).
 pub fn server_bytes(data: &[u8]) -> Outcome {
     let mut out = Outcome::default();
     let Some((&selector, mut rest)) = data.split_first() else {
         return out;
     };
-    let config = config_for(selector);
-    let mut now = Instant::from_millis(1_000);
+    let config = config_for_run(selector);
+    let mut now = FUZZ_START;
     let mut client = match Client::new(&config, server_name_for(selector), now) {
         Ok(c) => c,
         Err(e) => panic!("Client::new failed on a valid configuration: {e:?}"),
@@ -203,6 +243,7 @@ fn drain(client: &mut Client, out: &mut Outcome) {
             }
             Output::Event(Event::Data(d)) => {
                 assert!(!d.is_empty(), "empty Data event");
+                assert!(out.connected, "Data before (or without) Connected");
                 out.received.extend_from_slice(&d);
             }
             Output::Event(_) => {}
@@ -306,5 +347,26 @@ fn summarize(der: &[u8]) {
 fn report_config(r: Result<Config, tlsferry_core::ConfigError>) {
     if let Err(e) = r {
         let _ = e.to_string();
+    }
+}
+
+/// Parses `data` as a session transcript; a transcript that parses must print back to
+/// text that parses to the same transcript, and is then replayed (a deterministic client
+/// fed the recorded server bytes: any divergence must be a typed error, never a panic).
+pub fn transcript(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(parsed) = Transcript::parse(text) else {
+        return;
+    };
+    let printed = parsed.to_text();
+    let reparsed = match Transcript::parse(&printed) {
+        Ok(t) => t,
+        Err(e) => panic!("to_text output does not parse: {e}\n{printed}"),
+    };
+    assert_eq!(reparsed.to_text(), printed, "to_text is not a fixed point");
+    if let Err(e) = tlsferry_core::testing::replay(&parsed) {
+        let _ = (e.code(), e.to_string());
     }
 }
