@@ -17,5 +17,7 @@ pub mod clock;
 pub mod convert;
 pub mod keylog;
 pub mod options;
+#[cfg(feature = "replay")]
+pub mod replay;
 
 pub use client::TlsClient;
