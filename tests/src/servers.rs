@@ -425,22 +425,16 @@ impl OpenSslServer {
         self.send_line(&letter.to_string());
     }
 
-    /// Sends a handshake command (`k`, `K`, `r`, `R`) and waits until s_server reports
-    /// it done (`SSL_do_handshake -> …`), so that the next line is not read together
-    /// with it (s_server drops the rest of a command line's read). Returns the result
-    /// s_server printed (`1`: done; `0` or less: failed), or `None` on timeout.
-    pub fn handshake_command(&mut self, letter: char, timeout: Duration) -> Option<i32> {
-        const DONE: &str = "SSL_do_handshake -> ";
-        let before = self.output().matches(DONE).count();
-        self.command(letter);
-        if !self.wait_for_output_count(DONE, before + 1, timeout) {
-            return None;
-        }
-        let text = self.output();
-        text.match_indices(DONE)
-            .nth(before)
-            .and_then(|(i, _)| text[i + DONE.len()..].lines().next())
-            .and_then(|n| n.trim().parse().ok())
+    /// The results s_server printed for handshake commands (`k`, `K`, `r`, `R`) so far,
+    /// in order (`SSL_do_handshake -> 1`: done; `0` or less: failed). A command's line
+    /// must be read alone: s_server drops the rest of the same read, so wait for its
+    /// result before sending the next line.
+    pub fn handshake_results(&self) -> Vec<i32> {
+        self.output()
+            .lines()
+            .filter_map(|l| l.strip_prefix("SSL_do_handshake -> "))
+            .filter_map(|n| n.trim().parse().ok())
+            .collect()
     }
 
     /// The server's stdout and stderr so far.

@@ -3,10 +3,11 @@
 //! required client certificates; `-www`; server-sent KeyUpdate; an 8 MiB reply; the key
 //! log. Every server is started by the test and killed when it ends.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use tlsferry::stream::tls_error;
 use tlsferry::{connect, ConnectOptions, TlsStream};
 use tlsferry_core::{Config, Error, PeerError, Version};
 use tlsferry_tests::pki::{KeyKind, TempDir, TestPki};
@@ -32,10 +33,17 @@ fn open(server: &OpenSslServer, config: &Config) -> TlsStream<TcpStream> {
     .unwrap_or_else(|e| panic!("connect: {e}\nserver output:\n{}", server.output()))
 }
 
-fn read_line(tls: &mut BufReader<&mut TlsStream<TcpStream>>) -> String {
-    let mut line = String::new();
-    tls.read_line(&mut line).expect("read a line");
-    line
+fn read_line(tls: &mut TlsStream<TcpStream>) -> String {
+    // Byte by byte: the stream buffers plaintext, and nothing is read past the line.
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while line.last() != Some(&b'\n') {
+        match tls.read(&mut byte).expect("read a line") {
+            0 => break,
+            _ => line.push(byte[0]),
+        }
+    }
+    String::from_utf8(line).expect("UTF-8 line")
 }
 
 /// Handshake, check what was negotiated, and move a line each way through `-rev`.
@@ -72,11 +80,9 @@ fn version_and_key(version: Version, key: KeyKind) {
     assert!(info.key_exchange_group.is_some());
 
     tls.write_all(b"tlsferry interop line\n").unwrap();
-    let mut r = BufReader::new(&mut tls);
-    assert_eq!(read_line(&mut r), "enil poretni yrrefslt\n");
+    assert_eq!(read_line(&mut tls), "enil poretni yrrefslt\n");
     tls.write_all(b"second\n").unwrap();
-    let mut r = BufReader::new(&mut tls);
-    assert_eq!(read_line(&mut r), "dnoces\n");
+    assert_eq!(read_line(&mut tls), "dnoces\n");
     tls.shutdown().unwrap();
     assert!(tls.stats().plaintext_sent >= 29);
 }
@@ -159,8 +165,7 @@ fn client_certificate_required() {
             .unwrap();
         let mut tls = open(&server, &cfg);
         tls.write_all(b"with cert\n").unwrap();
-        let mut r = BufReader::new(&mut tls);
-        assert_eq!(read_line(&mut r), "trec htiw\n");
+        assert_eq!(read_line(&mut tls), "trec htiw\n");
         assert!(
             server.wait_for_output("CN = tlsferry test client", WAIT),
             "server did not verify the client:\n{}",
@@ -223,21 +228,36 @@ fn server_key_updates_keep_data_flowing() {
         server.output()
     );
     server.send_line("server line 0");
-    assert_eq!(read_line(&mut BufReader::new(&mut tls)), "server line 0\n");
+    assert_eq!(read_line(&mut tls), "server line 0\n");
 
     // `k`: the server updates its sending keys; `K`: and asks us to update ours.
     for (round, cmd) in [(1, 'k'), (2, 'K'), (3, 'K'), (4, 'k')] {
+        let before = server.handshake_results().len();
+        server.command(cmd);
+        // Keep reading (as an application would) until s_server reports the command
+        // done: the KeyUpdate is processed, and answered for `K`.
+        tls.set_read_timeout(Some(Duration::from_millis(50)));
+        let deadline = std::time::Instant::now() + WAIT;
+        while server.handshake_results().len() <= before {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "key update `{cmd}` not done:\n{}",
+                server.output()
+            );
+            match tls.read(&mut [0u8; 64]) {
+                Err(e) if e.kind() == io::ErrorKind::TimedOut && tls_error(&e).is_none() => {}
+                other => panic!("unexpected while waiting for `{cmd}`: {other:?}"),
+            }
+        }
+        tls.set_read_timeout(None);
         assert_eq!(
-            server.handshake_command(cmd, WAIT),
-            Some(1),
+            server.handshake_results()[before],
+            1,
             "key update `{cmd}` failed:\n{}",
             server.output()
         );
         server.send_line(&format!("server line {round}"));
-        assert_eq!(
-            read_line(&mut BufReader::new(&mut tls)),
-            format!("server line {round}\n")
-        );
+        assert_eq!(read_line(&mut tls), format!("server line {round}\n"));
         // Our answer to `K` is our own KeyUpdate; the server must still decrypt us.
         tls.write_all(format!("client hello {round}\n").as_bytes())
             .unwrap();
@@ -304,7 +324,7 @@ fn key_log_matches_the_servers() {
         let cfg = config(&pki).key_log(keylog).build().unwrap();
         let mut tls = open(&server, &cfg);
         tls.write_all(b"x\n").unwrap();
-        assert_eq!(read_line(&mut BufReader::new(&mut tls)), "x\n");
+        assert_eq!(read_line(&mut tls), "x\n");
         tls.shutdown().unwrap();
         drop(tls);
 
