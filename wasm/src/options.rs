@@ -22,16 +22,16 @@ pub struct Options {
 }
 
 /// The provider's cipher suites, ChaCha20-Poly1305 first (fast in wasm, which has no
-/// AES instructions), then the others in the provider's order.
+/// AES instructions), then AES-GCM; TLS 1.3 before TLS 1.2 within each; otherwise in the
+/// provider's order.
 pub fn wasm_cipher_suite_order() -> Vec<String> {
-    let names: Vec<String> = tlsferry_core::default_provider()
+    let mut names: Vec<String> = tlsferry_core::default_provider()
         .cipher_suites
         .iter()
         .filter_map(|s| s.suite().as_str().map(String::from))
         .collect();
-    let (chacha, rest): (Vec<String>, Vec<String>) =
-        names.into_iter().partition(|n| n.contains("CHACHA20"));
-    chacha.into_iter().chain(rest).collect()
+    names.sort_by_key(|n| (!n.contains("CHACHA20"), !n.starts_with("TLS13_")));
+    names
 }
 
 fn invalid(what: &str, why: &str) -> ConfigError {
@@ -199,4 +199,44 @@ pub fn read(options: &JsValue) -> Result<Options, ConfigError> {
         key_log,
         insecure,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chacha_first_then_aes_tls13_first_within_each() {
+        let order = wasm_cipher_suite_order();
+        assert_eq!(order[0], "TLS13_CHACHA20_POLY1305_SHA256");
+        let last_chacha = order.iter().rposition(|n| n.contains("CHACHA20")).unwrap();
+        let first_aes = order.iter().position(|n| n.contains("AES")).unwrap();
+        assert!(last_chacha < first_aes, "{order:?}");
+        assert_eq!(order[first_aes], "TLS13_AES_128_GCM_SHA256");
+        assert_eq!(
+            order.len(),
+            tlsferry_core::default_provider().cipher_suites.len()
+        );
+    }
+
+    #[test]
+    fn versions_parse_and_ranges_are_checked() {
+        assert_eq!(parse_version("v", "TLSv1.2"), Ok(Version::Tls12));
+        assert_eq!(parse_version("v", "tls1.3"), Ok(Version::Tls13));
+        assert_eq!(parse_version("v", " 1.3 "), Ok(Version::Tls13));
+        assert!(parse_version("v", "TLSv1.1").is_err());
+        assert_eq!(
+            version_range(None, None),
+            Ok(vec![Version::Tls13, Version::Tls12])
+        );
+        assert_eq!(
+            version_range(Some(Version::Tls13), None),
+            Ok(vec![Version::Tls13])
+        );
+        assert_eq!(
+            version_range(None, Some(Version::Tls12)),
+            Ok(vec![Version::Tls12])
+        );
+        assert!(version_range(Some(Version::Tls13), Some(Version::Tls12)).is_err());
+    }
 }
