@@ -307,3 +307,54 @@ test("back-pressure: an unread readable stops reading the transport", async (t) 
   assert.ok(pulled > total);
   await sock.close();
 });
+
+/** Re-chunks a byte stream into pieces of at least `min` bytes (or what came within 20 ms). */
+function coalescing(readable, min, stats) {
+  const src = readable.getReader();
+  let pending = null;
+  return new ReadableStream(
+    {
+      async pull(c) {
+        const parts = [];
+        let n = 0;
+        for (;;) {
+          const next = pending ?? src.read();
+          pending = null;
+          const r = n === 0 ? await next : await Promise.race([next, new Promise((res) => setTimeout(() => res(null), 20))]);
+          if (r === null) {
+            pending = next;
+            break;
+          }
+          if (r.done) {
+            if (n === 0) return c.close();
+            break;
+          }
+          parts.push(r.value);
+          n += r.value.length;
+          if (n >= min) break;
+        }
+        stats.largest = Math.max(stats.largest, n);
+        c.enqueue(Buffer.concat(parts));
+      },
+      cancel: (reason) => src.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+test("transport chunks larger than the core's receive buffer are split by receiveCapacity", async (t) => {
+  const server = await sServer(t, pki);
+  const socket = net.connect(server.port, "127.0.0.1");
+  await new Promise((r) => socket.once("connect", r));
+  t.after(() => socket.destroy());
+  const tcp = Duplex.toWeb(socket);
+  const stats = { largest: 0 };
+  const sock = connect({ readable: coalescing(tcp.readable, 1024 * 1024, stats), writable: tcp.writable }, { serverName: "localhost", caPem: pki.caPem });
+  await sock.opened;
+  const down = pattern(4 * 1024 * 1024, 13);
+  server.send(down);
+  const got = await readBytes(sock.readable.getReader(), down.length);
+  assert.ok(got.equals(down));
+  assert.ok(stats.largest > 200 * 1024, `a chunk of ${stats.largest} bytes exercised the split`);
+  await sock.close();
+});
