@@ -1,0 +1,58 @@
+# workerd configuration that runs worker.js locally, like `wrangler dev` would.
+#
+#   cd wasm/examples && npm ci            # installs workerd (and deno)
+#   TARGET_HOST=127.0.0.1 TARGET_PORT=4433 SERVER_NAME=localhost ALPN=http/1.1 \
+#   CA_PEM="$(cat ca.pem)" CLIENT_CERT_PEM="$(cat client.pem)" CLIENT_KEY_PEM="$(cat client.key)" \
+#     npx workerd serve worker/config.capnp
+#   curl http://127.0.0.1:8787/
+#
+# `--socket-addr http=127.0.0.1:0 --control-fd 3` picks a free port and reports it on fd 3
+# (the tests do that). The wasm package must be built first (wasm/build.sh → wasm/pkg/).
+
+using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .tlsferryWorker),
+
+    # The Worker's outbound network, used by fetch() and by connect() from
+    # cloudflare:sockets. workerd's default allows only public addresses; a TLS server
+    # behind a private CA usually lives on a private network, and the local run talks to
+    # 127.0.0.1, so allow those too. ("private" already includes "local"; narrow this to
+    # CIDRs, e.g. allow = ["10.1.2.0/24"], for a real deployment of workerd.)
+    (name = "internet", network = (allow = ["public", "private", "local"])),
+  ],
+
+  sockets = [
+    (name = "http", address = "127.0.0.1:8787", http = (), service = "main"),
+  ],
+);
+
+const tlsferryWorker :Workerd.Worker = (
+  # Module names mirror the layout of wasm/ so the relative imports in worker.js resolve
+  # here exactly as they do for wrangler's bundler. The first module is the entry point.
+  # Every module of the package is listed: workerd loads nothing that is not named here.
+  modules = [
+    (name = "examples/worker/worker.js", esModule = embed "worker.js"),
+    (name = "js/index.js", esModule = embed "../../js/index.js"),
+    (name = "js/replay.js", esModule = embed "../../js/replay.js"),
+    (name = "pkg/tlsferry_wasm.js", esModule = embed "../../pkg/tlsferry_wasm.js"),
+    # Imported by worker.js as a compiled WebAssembly.Module.
+    (name = "pkg/tlsferry_wasm_bg.wasm", wasm = embed "../../pkg/tlsferry_wasm_bg.wasm"),
+  ],
+
+  compatibilityDate = "2025-09-01",
+  globalOutbound = "internet",
+
+  # Read from workerd's own environment at start-up; unset ones are null in `env`.
+  # On Cloudflare these are [vars] and secrets instead (see wrangler.toml).
+  bindings = [
+    (name = "TARGET_HOST", fromEnvironment = "TARGET_HOST"),
+    (name = "TARGET_PORT", fromEnvironment = "TARGET_PORT"),
+    (name = "SERVER_NAME", fromEnvironment = "SERVER_NAME"),
+    (name = "ALPN", fromEnvironment = "ALPN"),
+    (name = "CA_PEM", fromEnvironment = "CA_PEM"),
+    (name = "CLIENT_CERT_PEM", fromEnvironment = "CLIENT_CERT_PEM"),
+    (name = "CLIENT_KEY_PEM", fromEnvironment = "CLIENT_KEY_PEM"),
+  ],
+);
