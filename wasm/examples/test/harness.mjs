@@ -6,6 +6,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -14,18 +15,52 @@ export const EXAMPLES_DIR = fileURLToPath(new URL("..", import.meta.url));
 /** The wasm package's directory (wasm/). */
 export const PACKAGE_DIR = fileURLToPath(new URL("../..", import.meta.url));
 export const WORKERD = join(EXAMPLES_DIR, "node_modules", ".bin", "workerd");
-export const DENO = join(EXAMPLES_DIR, "node_modules", ".bin", "deno");
+/**
+ * The deno executable itself. (node_modules/.bin/deno is a Node wrapper that runs it as a
+ * child: killing the wrapper on a timeout would leave deno running.)
+ */
+export const DENO = createRequire(join(EXAMPLES_DIR, "package.json"))("deno/install_api.cjs")
+  .runInstall();
 export const WORKER_CONFIG = join(EXAMPLES_DIR, "worker", "config.capnp");
 export const DENO_MAIN = join(EXAMPLES_DIR, "deno", "main.ts");
 
 const STARTUP_TIMEOUT_MS = 20_000;
 
-// Children still running when the test process exits (a failed assertion, a crash) are
-// killed here, so no server outlives its test.
+// Children still running and temporary directories still present when the test process
+// exits (a failed assertion, a crash) are removed here, so no server outlives its test.
 const children = new Set();
-process.on("exit", () => {
+const tempDirs = new Set();
+const cleanUp = () => {
   for (const child of children) child.kill("SIGKILL");
-});
+  for (const dir of tempDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // best effort while exiting
+    }
+  }
+};
+process.on("exit", cleanUp);
+// Interrupted (Ctrl-C, or the test runner stopping this file): clean up, then die of the
+// same signal.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.once(signal, () => {
+    cleanUp();
+    process.kill(process.pid, signal);
+  });
+}
+
+/** A fresh directory under the system's temporary directory, removed at exit at the latest. */
+function tempDir(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+function removeTempDir(dir) {
+  rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
+}
 
 function track(child) {
   children.add(child);
@@ -33,11 +68,36 @@ function track(child) {
   return child;
 }
 
-/** Kills `child` (SIGTERM, then SIGKILL after 3 s) and waits for it to exit. */
+// A server runs under this sh watchdog: the server in the background, and a reader of the
+// watchdog's stdin (a pipe from this process) that kills the server when the pipe closes,
+// that is when stop() ends it or when this process dies in any way, even by SIGKILL, e.g.
+// when the test runner is stopped. The watchdog exits with the server's status.
+const WATCHDOG = `exec 9<&0 </dev/null
+"$@" 9<&- &
+pid=$!
+{ read -r _ <&9; kill "$pid" 2>/dev/null; } &
+wait "$pid"`;
+
+/** Spawns `command args` under the watchdog; `stdio` gives fds 1 and up (0 is the pipe). */
+function spawnGuarded(command, args, options) {
+  const [, ...rest] = options.stdio;
+  return track(
+    spawn("sh", ["-c", WATCHDOG, "watchdog", command, ...args], {
+      ...options,
+      stdio: ["pipe", ...rest],
+    }),
+  );
+}
+
+/**
+ * Stops `child` and waits for it to exit: a watchdog by closing its stdin, anything else
+ * by SIGTERM; SIGKILL after 3 s.
+ */
 async function stopChild(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
+  if (child.stdin) child.stdin.end();
+  else child.kill("SIGTERM");
   const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
   await exited;
   clearTimeout(timer);
@@ -133,7 +193,7 @@ function makeLeaf(dir, name, ca, commonName, extensions) {
  * certificate's SHA-256 fingerprint as lowercase hex) and `remove()`.
  */
 export function makePki() {
-  const dir = mkdtempSync(join(tmpdir(), "tlsferry-edge-pki-"));
+  const dir = tempDir("tlsferry-edge-pki-");
   makeCa(dir, "ca", "tlsferry edge test CA");
   makeCa(dir, "other-ca", "tlsferry unrelated CA");
   makeLeaf(dir, "server", "ca", "localhost", [
@@ -162,7 +222,7 @@ export function makePki() {
         .replace(/^.*=/, "")
         .replaceAll(":", "")
         .toLowerCase(),
-    remove: () => rmSync(dir, { recursive: true, force: true }),
+    remove: () => removeTempDir(dir),
   };
 }
 
@@ -181,7 +241,7 @@ export async function startOpenSslServer(pki, extraArgs = []) {
               -cert ${pki.serverCert} -key ${pki.serverKey} -CAfile ${pki.ca} -Verify 1`),
     ...extraArgs,
   ];
-  const child = track(spawn("openssl", args, { stdio: ["ignore", "pipe", "pipe"] }));
+  const child = spawnGuarded("openssl", args, { stdio: ["ignore", "pipe", "pipe"] });
   const stdout = collect(child.stdout);
   const stderr = collect(child.stderr);
   const port = await waitFor(
@@ -209,13 +269,11 @@ export async function startOpenSslServer(pki, extraArgs = []) {
  */
 export async function startWorkerd(env) {
   const args = ["serve", WORKER_CONFIG, ...words("--socket-addr http=127.0.0.1:0 --control-fd 3")];
-  const child = track(
-    spawn(WORKERD, args, {
-      cwd: EXAMPLES_DIR,
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ["ignore", "pipe", "pipe", "pipe"],
-    }),
-  );
+  const child = spawnGuarded(WORKERD, args, {
+    cwd: EXAMPLES_DIR,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ["ignore", "pipe", "pipe", "pipe"],
+  });
   const output = collect(child.stderr);
   const stdout = collect(child.stdout);
   const port = await waitFor(
@@ -241,20 +299,17 @@ export async function startWorkerd(env) {
 /**
  * Runs `deno run FLAGS SCRIPT ARGS` and resolves { code, stdout, stderr } when it exits
  * (killing it after `timeoutMs`). Deno's update check is off: the tests reach no network
- * beyond loopback.
+ * beyond loopback. Deno keeps its usual cache (DENO_DIR or ~/.cache/deno).
  */
 export function runDeno(flags, script, args, timeoutMs = 30_000) {
-  const dir = mkdtempSync(join(tmpdir(), "tlsferry-deno-"));
+  const env = { PATH: process.env.PATH, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
+  for (const name of ["HOME", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR"]) {
+    if (process.env[name] !== undefined) env[name] = process.env[name];
+  }
   const child = track(
     spawn(DENO, ["run", ...flags, script, ...args], {
       cwd: EXAMPLES_DIR,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME ?? dir,
-        DENO_DIR: join(dir, "cache"),
-        DENO_NO_UPDATE_CHECK: "1",
-        NO_COLOR: "1",
-      },
+      env,
       stdio: ["ignore", "pipe", "pipe"],
     }),
   );
@@ -264,7 +319,6 @@ export function runDeno(flags, script, args, timeoutMs = 30_000) {
   return new Promise((resolve) => {
     child.on("exit", (code, signal) => {
       clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
       resolve({ code: code ?? signal, stdout: stdout(), stderr: stderr() });
     });
   });
