@@ -21,6 +21,7 @@ fi
 # shellcheck source=tests/lib/install.sh
 source tests/lib/install.sh
 apt_install openssl
+command -v node >/dev/null || apt_install nodejs npm
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then
   echo "50-edge: Node.js >= 20 is required (found: $(node --version 2>/dev/null || echo none))" >&2
