@@ -10,7 +10,8 @@ use time::Duration;
 use tlsferry_core::{CertificateDer, ConnectionInfo, Error, Event, Version};
 use tlsferry_tests::pki::{KeyKind, Leaf, LeafSpec, TempDir, TestPki};
 use tlsferry_tests::rawserver::Conn;
-use tlsferry_tests::servers::OpenSslServer;
+use tlsferry_tests::servers::{run_cli, CliOutput, OpenSslServer};
+use tlsferry_tests::tlsferry_cli;
 
 /// Connects to `openssl s_server` on 127.0.0.1 presenting `chain` (leaf first) with
 /// `key_pem`, trusting only `trust_pem`, asking for `name` (the socket always goes to
@@ -21,12 +22,13 @@ fn verdict(
     key_pem: &str,
     trust_pem: &str,
     name: &str,
-) -> Result<ConnectionInfo, Error> {
+) -> Verdict {
     let cfg = tlsferry::config_builder()
         .root_certificates_pem(trust_pem.as_bytes())
         .build()
         .expect("client config");
     let mut verdicts = Vec::new();
+    let mut cli = None;
     for tls13 in [true, false] {
         // Security level 0: let openssl serve the SHA-1 and RSA-1024 certificates
         // the client must refuse.
@@ -53,6 +55,31 @@ fn verdict(
                 })
                 .unwrap_or_else(|| panic!("no verdict; server said:\n{}", server.output()))),
         });
+        // s_server serves one client at a time: hang up before the next one.
+        drop(conn);
+        if tls13 {
+            // The same server again, through the CLI (s_server takes one client after
+            // another). Empty stdin: after the handshake the CLI sends close_notify.
+            let dir = TempDir::new("tlsferry-badssl-cli");
+            let cafile = dir.write("trust.pem", trust_pem);
+            let target = server.addr();
+            cli = Some(run_cli(
+                tlsferry_cli!(),
+                &[
+                    "connect",
+                    &target,
+                    "--cafile",
+                    cafile.to_str().expect("utf-8 path"),
+                    "--servername",
+                    name,
+                    "--timeout",
+                    "5",
+                    "--json",
+                ],
+                b"",
+                &[],
+            ));
+        }
     }
     let tls12 = verdicts.pop().expect("two verdicts");
     let tls13 = verdicts.pop().expect("two verdicts");
@@ -64,12 +91,23 @@ fn verdict(
     if let Ok(info) = &tls12 {
         assert_eq!(info.version, Version::Tls12);
     }
-    tls13
+    Verdict {
+        core: tls13,
+        cli: cli.expect("the CLI ran"),
+    }
 }
 
-/// Asserts a refusal with `code` whose message contains `words`; returns the error.
-fn refused(result: Result<ConnectionInfo, Error>, code: &str, words: &str) -> Error {
-    let err = match result {
+/// The core's verdict (TLS 1.3) and the CLI's run against the same server.
+struct Verdict {
+    core: Result<ConnectionInfo, Error>,
+    cli: CliOutput,
+}
+
+/// Asserts a refusal with `code` whose message contains `words`, by the core and by the
+/// CLI (exit code 4, the cause and the forensic report on stderr, the evidence in
+/// `--json`); returns the core's error.
+fn refused(v: Verdict, code: &str, words: &str) -> Error {
+    let err = match v.core {
         Ok(info) => panic!(
             "accepted ({} {}), expected {code}",
             info.version, info.cipher_suite
@@ -85,11 +123,34 @@ fn refused(result: Result<ConnectionInfo, Error>, code: &str, words: &str) -> Er
     let cert = err.certificate().expect("a certificate error");
     assert!(!cert.chain.is_empty(), "the chain as sent is kept");
     assert!(cert.report().contains("chain as sent"), "{}", cert.report());
+
+    let cli = &v.cli;
+    assert_eq!(cli.code, Some(4), "CLI exit code; stderr:\n{}", cli.stderr);
+    for needle in [
+        words,
+        "server name asked for:",
+        "names in certificate:",
+        "clock used:",
+        "chain as sent (",
+        "sha256",
+        "trust store used:",
+    ] {
+        assert!(
+            cli.stderr.contains(needle),
+            "CLI stderr lacks {needle:?}:\n{}",
+            cli.stderr
+        );
+    }
+    let json = cli.stdout_text();
+    assert!(
+        json.contains(&format!("\"{code}\"")),
+        "--json lacks the code {code}:\n{json}"
+    );
     err
 }
 
-fn accepted(result: Result<ConnectionInfo, Error>) -> ConnectionInfo {
-    match result {
+fn accepted(v: Verdict) -> ConnectionInfo {
+    let info = match v.core {
         Ok(info) => {
             assert!(info.verified);
             info
@@ -98,10 +159,17 @@ fn accepted(result: Result<ConnectionInfo, Error>) -> ConnectionInfo {
             "refused: {e}\n{}",
             e.certificate().map(|c| c.report()).unwrap_or_default()
         ),
-    }
+    };
+    assert_eq!(
+        v.cli.code,
+        Some(0),
+        "CLI exit code; stderr:\n{}",
+        v.cli.stderr
+    );
+    info
 }
 
-fn serve(pki: &TestPki, spec: &LeafSpec, name: &str) -> Result<ConnectionInfo, Error> {
+fn serve(pki: &TestPki, spec: &LeafSpec, name: &str) -> Verdict {
     let leaf = pki.intermediate.issue(spec);
     verdict(&leaf.chain_der, &leaf.key_pem, &pki.root.pem, name)
 }
