@@ -12,8 +12,6 @@ import { fileURLToPath } from "node:url";
 
 /** wasm/examples/ (holds package.json and node_modules with workerd and deno). */
 export const EXAMPLES_DIR = fileURLToPath(new URL("..", import.meta.url));
-/** The wasm package's directory (wasm/). */
-export const PACKAGE_DIR = fileURLToPath(new URL("../..", import.meta.url));
 export const WORKERD = join(EXAMPLES_DIR, "node_modules", ".bin", "workerd");
 /**
  * The deno executable itself. (node_modules/.bin/deno is a Node wrapper that runs it as a
