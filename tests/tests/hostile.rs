@@ -596,3 +596,67 @@ fn a_recorded_deterministic_flight_replays_to_the_end_through_the_fuzz_driver() 
         assert_eq!(err.code(), "PROTOCOL", "{err}");
     }
 }
+
+// ----- stalls through the native driver (tlsferry::connect / TlsStream) -----
+
+#[test]
+fn native_connect_to_a_stalling_server_times_out_in_the_handshake() {
+    let pki = TestPki::new(KeyKind::EcdsaP256);
+    let config = client_config(&pki)
+        .handshake_timeout(Some(Duration::from_millis(700)))
+        .build()
+        .unwrap();
+    let server = RawServer::start(vec![Step::ReadClientHello, Step::Stall]);
+    let started = std::time::Instant::now();
+    let err = match tlsferry::connect(
+        server.addr(),
+        "localhost",
+        &config,
+        &tlsferry::connect::ConnectOptions::default(),
+    ) {
+        Ok(_) => panic!("a stalling server completed a handshake"),
+        Err(e) => e,
+    };
+    assert_eq!(
+        err.tls(),
+        Some(&Error::Timeout(TimeoutPhase::Handshake)),
+        "{err}"
+    );
+    assert_eq!(err.code(), "TIMEOUT");
+    assert_eq!(err.to_string(), "timed out during the TLS handshake");
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(700), "{waited:?}");
+    assert!(waited < VERDICT_WITHIN, "{waited:?}");
+}
+
+#[test]
+fn native_stream_reading_from_a_stalled_server_hits_the_idle_timeout() {
+    use std::io::Read as _;
+    let pki = TestPki::new(KeyKind::EcdsaP256);
+    let (addr, server) = rustls_server(&pki, &rustls::version::TLS13, |tls| {
+        let _ = tls.write_all(b"hello");
+        let _ = tls.flush();
+        let mut buf = [0u8; 1024];
+        while matches!(tls.sock.read(&mut buf), Ok(n) if n > 0) {}
+    });
+    let config = client_config(&pki)
+        .idle_timeout(Some(Duration::from_millis(500)))
+        .build()
+        .unwrap();
+    let mut tls = tlsferry::connect(
+        addr,
+        "localhost",
+        &config,
+        &tlsferry::connect::ConnectOptions::default(),
+    )
+    .expect("handshake");
+    let mut buf = [0u8; 5];
+    tls.read_exact(&mut buf).expect("greeting");
+    assert_eq!(&buf, b"hello");
+    let err = tls.read(&mut buf).expect_err("the server stalls");
+    let tls_err = tlsferry::stream::tls_error(&err).expect("a TLS error inside");
+    assert_eq!(tls_err, &Error::Timeout(TimeoutPhase::Idle), "{err}");
+    assert_eq!(err.to_string(), "timed out waiting for data from the peer");
+    drop(tls);
+    server.join().expect("server thread");
+}
