@@ -495,7 +495,12 @@ impl Conn {
         self.sock
             .set_read_timeout(Some(wait.max(Duration::from_millis(1))))
             .expect("timeout");
-        let mut buf = vec![0u8; self.client.receive_capacity().min(32 * 1024)];
+        let capacity = self.client.receive_capacity();
+        assert!(
+            capacity > 0,
+            "the core's receive buffer is full and it cannot make progress"
+        );
+        let mut buf = vec![0u8; capacity.min(32 * 1024)];
         match self.sock.read(&mut buf) {
             Ok(0) => {
                 self.eof = true;

@@ -270,6 +270,23 @@ fn handshake_message_over_64_kib_is_refused() {
     assert!(msg.contains("HandshakePayloadTooLarge"), "{msg}");
 }
 
+#[test]
+fn handshake_message_just_under_64_kib_is_reassembled_then_judged() {
+    // 65 000 bytes fit the receive buffer (MIN_RECEIVE_BUFFER): the core reassembles the
+    // message instead of stalling on a full buffer, then parses it and finds it corrupt.
+    let msg = handshake(11, &vec![0u8; 65_000]);
+    let (_s, err) = raw(vec![
+        Step::ReadClientHello,
+        Step::Send(records(HANDSHAKE, &msg)),
+        Step::Stall,
+    ]);
+    let msg = protocol_message(&err);
+    assert_eq!(
+        msg,
+        "received corrupt message of type TrailingData(\"HandshakeMessagePayload\")"
+    );
+}
+
 // ----- stalls -----
 
 #[test]
