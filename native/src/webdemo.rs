@@ -65,6 +65,7 @@ fn parse_args(args: &[String]) -> Result<WebDemoOptions, String> {
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
+    opts.dir = std::fs::canonicalize(&opts.dir).unwrap_or(opts.dir);
     Ok(opts)
 }
 
