@@ -2,6 +2,30 @@
 //!
 //! A blocking TLS client over any `Read + Write` stream, driven by the sans-IO
 //! [`tlsferry_core`], and the `tlsferry` command-line tool.
+//!
+//! - [`connect()`]: TCP, then a verified handshake (Mozilla roots and host-name checks by
+//!   default, like Python's `ssl.create_default_context()`), with timeouts.
+//! - [`TlsStream`]: `Read + Write` plaintext over any transport; `Ok(0)` only after the
+//!   peer's `close_notify`, truncation is an error. [`Error`] tells resolution, TCP,
+//!   transport and TLS failures apart.
+//! - [`KeyLogFile`] (NSS key log), [`demo_server`] (the offline demo's server),
+//!   [`pki`] (throw-away certificates), [`cli`] (the command line).
+//!
+//! The seed's exchange:
+//!
+//! ```no_run
+//! use std::io::{Read, Write};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = tlsferry::config_builder().build()?;
+//! let opts = tlsferry::ConnectOptions::default();
+//! let mut tls = tlsferry::connect("www.example.com:443", "www.example.com", &config, &opts)?;
+//! tls.write_all(b"Hello, World!")?;
+//! let mut reply = Vec::new();
+//! tls.read_to_end(&mut reply)?; // Err if the server hangs up without close_notify
+//! print!("{}", String::from_utf8_lossy(&reply));
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

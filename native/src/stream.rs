@@ -202,7 +202,7 @@ impl<S> fmt::Debug for TlsStream<S> {
 impl<S: Transport> TlsStream<S> {
     /// Lets the stream set the transport's read timeout before each read, so that the
     /// core's deadlines (handshake and idle timeouts) and [`TlsStream::set_read_timeout`]
-    /// fire while it waits. [`crate::connect`] does this; the stream then owns the
+    /// fire while it waits. [`connect()`](crate::connect()) does this; the stream then owns the
     /// transport's read timeout.
     pub fn use_read_timeouts(mut self) -> Self {
         self.set_timeout = Some(<S as Transport>::set_read_timeout);

@@ -2,9 +2,8 @@
 //! runs too. Steps: load local inputs → build the config → TCP → handshake → send →
 //! receive until the peer closes (or the idle timeout) → report.
 //!
-//! Extension points (for `--record` / `--seed`): [`customize_config`] sees the
-//! `ConfigBuilder` before it is built, [`make_tap`] returns the [`Tap`] attached before
-//! the ClientHello is written.
+//! `--record FILE` swaps in the recording's deterministic config and attaches its
+//! [`Tap`](crate::Tap) before the ClientHello is written (`start_recording`).
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -14,12 +13,12 @@ use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tlsferry_core::{Config, ConfigBuilder, ConfigError, ConnectionInfo};
+use tlsferry_core::{Config, ConfigError, ConnectionInfo};
 
 use super::args::{ConnectArgs, SendSource};
 use super::json::Json;
 use super::report::{self, say, Exit, Failure};
-use crate::stream::{tls_error, Stats, Tap, TlsStream};
+use crate::stream::{tls_error, Stats, TlsStream};
 use crate::{ConnectOptions, KeyLogFile};
 
 /// How the session talks on stderr.
@@ -201,17 +200,6 @@ fn config_failure(e: &ConfigError, args: &ConnectArgs) -> Failure {
     Failure::usage(message)
 }
 
-/// Extension point: adjusts the configuration before it is built (e.g. a seeded
-/// provider and fixed clock for `--seed`). Identity for now.
-fn customize_config(_args: &ConnectArgs, builder: ConfigBuilder) -> Result<ConfigBuilder, Failure> {
-    Ok(builder)
-}
-
-/// Extension point: the tap that records the session (e.g. `--record FILE`). None for now.
-fn make_tap(_args: &ConnectArgs) -> Result<Option<Box<dyn Tap>>, Failure> {
-    Ok(None)
-}
-
 fn build_config(args: &ConnectArgs, inputs: &Inputs) -> Result<Config, Failure> {
     let mut b = crate::config_builder();
     if let Some(pem) = &inputs.roots_pem {
@@ -235,7 +223,6 @@ fn build_config(args: &ConnectArgs, inputs: &Inputs) -> Result<Config, Failure> 
     // The idle timeout is the CLI's own (non-fatal: see `idle_end`); a handshake that
     // stalls that long is a failure.
     b = b.handshake_timeout(args.timeout);
-    b = customize_config(args, b)?;
     b.build().map_err(|e| config_failure(&e, args))
 }
 
@@ -254,7 +241,7 @@ fn session(args: &ConnectArgs, style: Style, rec: &mut Record) -> Result<(), Fai
     let recording = start_recording(args, &inputs)?;
     let (config, tap) = match &recording {
         Some(r) => (record_config(args, &inputs, r)?, Some(r.tap())),
-        None => (build_config(args, &inputs)?, make_tap(args)?),
+        None => (build_config(args, &inputs)?, None),
     };
     if args.insecure {
         say!("tlsferry: WARNING: --insecure: the server's certificate is NOT verified; anyone on the path can impersonate {name}");
