@@ -380,7 +380,7 @@ impl fmt::Display for CertificateFailure {
                 "certificate is not valid for TLS server authentication (extended key usage)",
             ),
             CertificateFailure::BadSignature => {
-                f.write_str("a signature in the certificate chain is invalid")
+                f.write_str("a signature in the certificate chain or the handshake is invalid")
             }
             CertificateFailure::UnsupportedSignatureAlgorithm(m) => {
                 write!(

@@ -21,6 +21,10 @@ use crate::error::CertificateFailure;
 /// OpenSSL's default security level 2 do); the pure-Rust provider does not check it.
 pub(crate) const MIN_RSA_BITS: usize = 2048;
 
+/// Largest RSA modulus rustls-rustcrypto verifies (the `rsa` crate's limit); a larger
+/// key fails as a bad signature, which the finding then explains.
+const MAX_VERIFIABLE_RSA_BITS: usize = 4096;
+
 /// How the server's certificate is checked.
 #[derive(Clone, Debug)]
 pub(crate) enum Policy {
@@ -51,6 +55,9 @@ impl Explainer {
     ) -> Option<CertificateFailure> {
         match error {
             CertificateError::UnknownIssuer => Some(unknown_issuer(end_entity, intermediates)),
+            CertificateError::BadSignature => {
+                oversized_rsa_key(core::iter::once(end_entity).chain(intermediates))
+            }
             CertificateError::Other(_) => {
                 let cert = webpki::EndEntityCert::try_from(end_entity).ok()?;
                 let err = cert
@@ -136,6 +143,23 @@ fn unknown_issuer(
     }
 }
 
+/// Explains a bad signature by an RSA key too large for the provider, if there is one.
+fn oversized_rsa_key<'a>(
+    certs: impl IntoIterator<Item = &'a CertificateDer<'a>>,
+) -> Option<CertificateFailure> {
+    let bits = certs
+        .into_iter()
+        .filter_map(|c| rsa_modulus_bits(c))
+        .filter(|bits| *bits > MAX_VERIFIABLE_RSA_BITS)
+        .max()?;
+    Some(CertificateFailure::UnsupportedSignatureAlgorithm(
+        alloc::format!(
+            "{bits}-bit RSA key: the crypto provider (rustls-rustcrypto) verifies RSA keys of \
+             up to {MAX_VERIFIABLE_RSA_BITS} bits"
+        ),
+    ))
+}
+
 /// The smallest RSA modulus below [`MIN_RSA_BITS`] in the chain, if any.
 fn weak_rsa_key(
     end_entity: &CertificateDer<'_>,
@@ -197,6 +221,20 @@ impl Recorder {
         self.finding.get().cloned()
     }
 
+    /// Explains a handshake signature that failed because of its key's size.
+    fn note_signature(
+        &self,
+        result: Result<HandshakeSignatureValid, rustls::Error>,
+        cert: &CertificateDer<'_>,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        if let Err(rustls::Error::InvalidCertificate(CertificateError::BadSignature)) = &result {
+            if let Some(f) = oversized_rsa_key(core::iter::once(cert)) {
+                let _ = self.finding.set(Box::new(f));
+            }
+        }
+        result
+    }
+
     /// The chain the server presented, leaf first (empty before the Certificate message).
     pub(crate) fn chain(&self) -> Vec<CertificateDer<'static>> {
         self.chain.get().cloned().unwrap_or_default()
@@ -254,12 +292,13 @@ impl ServerCertVerifier for Recorder {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        match &self.policy {
+        let result = match &self.policy {
             Policy::WebPki(v, _) => v.verify_tls12_signature(message, cert, dss),
             Policy::DangerousAcceptAny(p) => {
                 verify_tls12_signature(message, cert, dss, &p.signature_verification_algorithms)
             }
-        }
+        };
+        self.note_signature(result, cert)
     }
 
     fn verify_tls13_signature(
@@ -268,12 +307,13 @@ impl ServerCertVerifier for Recorder {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        match &self.policy {
+        let result = match &self.policy {
             Policy::WebPki(v, _) => v.verify_tls13_signature(message, cert, dss),
             Policy::DangerousAcceptAny(p) => {
                 verify_tls13_signature(message, cert, dss, &p.signature_verification_algorithms)
             }
-        }
+        };
+        self.note_signature(result, cert)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

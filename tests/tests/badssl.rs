@@ -326,6 +326,19 @@ fn rsa_1024_key() {
     );
 }
 
+/// badssl.com's rsa8192 must succeed; here it is refused, with the reason: the pure-Rust
+/// provider verifies RSA keys of up to 4096 bits (a provider such as aws-lc-rs would not).
+#[test]
+fn rsa_8192_key_is_beyond_the_default_provider() {
+    let (root, chain, key) = openssl_pki("rsa:8192", "-sha256");
+    refused(
+        verdict(&chain, &key, &root, "localhost"),
+        "CERT_UNSUPPORTED_ALGORITHM",
+        "8192-bit RSA key: the crypto provider (rustls-rustcrypto) verifies RSA keys of up to \
+         4096 bits",
+    );
+}
+
 #[test]
 fn sha1_signature() {
     let (root, chain, key) = openssl_pki("rsa:2048", "-sha1");
