@@ -95,7 +95,6 @@ if [ "$failed" -gt 0 ]; then
 fi
 part "build package and tlsferry" build
 if [ "$failed" -eq 0 ]; then
-  cat wasm/pkg/SIZES.txt
   part "wasm-bindgen-test in Node" bindings_node
   part "wasm-bindgen-test in Chromium" bindings_chromium
   part "TypeScript types (tsc --noEmit on test/types-check.ts)" typecheck
