@@ -288,7 +288,11 @@ impl Bridge {
             if self.shared.stop.load(Ordering::SeqCst) {
                 break;
             }
-            let Ok(stream) = stream else { continue };
+            let Ok(stream) = stream else {
+                // E.g. out of file descriptors: back off instead of spinning.
+                thread::sleep(Duration::from_millis(50));
+                continue;
+            };
             let active = self.shared.active.fetch_add(1, Ordering::SeqCst) + 1;
             // Far over the limit: drop at once rather than spend a thread on a refusal.
             if active
