@@ -1,15 +1,15 @@
 //! The certificate-verification matrix, in the spirit of badssl.com: `openssl s_server`
 //! on 127.0.0.1 presents certificates from a PKI generated at test time (rcgen, plus the
-//! openssl CLI for what rcgen cannot make: SHA-1 signatures, RSA-1024 keys), and the core
-//! (over a socket, TLS 1.3 and 1.2) gives its verdict: the error code and the message a
-//! person reads, or a verified connection.
+//! openssl CLI for what rcgen cannot make: SHA-1 signatures, RSA-1024 keys), and the
+//! native stack (`tlsferry::connect`, TLS 1.3 and 1.2) and the `tlsferry` CLI give their
+//! verdicts: the error code and the message a person reads, exit code 4 and the forensic
+//! report, or a verified connection.
 
 use std::process::Command;
 
 use time::Duration;
-use tlsferry_core::{CertificateDer, ConnectionInfo, Error, Event, Version};
+use tlsferry_core::{CertificateDer, ConnectionInfo, Error, Version};
 use tlsferry_tests::pki::{KeyKind, Leaf, LeafSpec, TempDir, TestPki};
-use tlsferry_tests::rawserver::Conn;
 use tlsferry_tests::servers::{run_cli, CliOutput, OpenSslServer};
 use tlsferry_tests::tlsferry_cli;
 
@@ -41,19 +41,21 @@ fn verdict(
             builder.tls12()
         }
         .start();
-        let addr = server.addr().parse().expect("server address");
-        let mut conn = Conn::open(&cfg, addr, name);
-        conn.run_until(Conn::connected);
-        verdicts.push(match conn.error.take() {
-            Some(e) => Err(e),
-            None => Ok(conn
-                .events
-                .iter()
-                .find_map(|e| match e {
-                    Event::Connected(info) => Some(info.clone()),
-                    _ => None,
+        // The native stack: tlsferry::connect (TCP + TlsStream over the core).
+        let conn = tlsferry::connect(
+            server.addr(),
+            name,
+            &cfg,
+            &tlsferry::connect::ConnectOptions::default(),
+        );
+        verdicts.push(match &conn {
+            Ok(stream) => Ok(stream.info().expect("connected").clone()),
+            Err(e) => Err(e
+                .tls()
+                .unwrap_or_else(|| {
+                    panic!("not a TLS error: {e}; server said:\n{}", server.output())
                 })
-                .unwrap_or_else(|| panic!("no verdict; server said:\n{}", server.output()))),
+                .clone()),
         });
         // s_server serves one client at a time: hang up before the next one.
         drop(conn);
