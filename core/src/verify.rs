@@ -17,8 +17,8 @@ use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureSc
 use crate::cert::CertSummary;
 use crate::error::CertificateFailure;
 
-/// Smallest RSA modulus accepted anywhere in a server's chain (as browsers and
-/// OpenSSL's default security level 2 do); the pure-Rust provider does not check it.
+/// Smallest RSA modulus accepted anywhere in a server's chain (as browsers do, and
+/// OpenSSL at security level 2, Debian's default); the pure-Rust provider does not check.
 pub(crate) const MIN_RSA_BITS: usize = 2048;
 
 /// Largest RSA modulus rustls-rustcrypto verifies (the `rsa` crate's limit); a larger
