@@ -90,19 +90,46 @@ fn general_name(name: &GeneralName) -> Option<String> {
     }
 }
 
-/// Formats a 4- or 16-byte IP address (IPv6 uncompressed, lowercase).
+/// Formats a 4- or 16-byte IP address; IPv6 in RFC 5952 form (`::1`, `2001:db8::7`).
 pub(crate) fn ip_string(b: &[u8]) -> Option<String> {
     match b.len() {
         4 => Some(b.iter().map(u8::to_string).collect::<Vec<_>>().join(".")),
-        16 => Some(
-            b.chunks(2)
+        16 => {
+            let groups: Vec<u16> = b
+                .chunks(2)
                 .map(|p| match p {
-                    [hi, lo] => format!("{:x}", u16::from_be_bytes([*hi, *lo])),
-                    _ => String::new(),
+                    [hi, lo] => u16::from_be_bytes([*hi, *lo]),
+                    _ => 0,
                 })
-                .collect::<Vec<_>>()
-                .join(":"),
-        ),
+                .collect();
+            // The longest run of two or more zero groups becomes "::" (first one wins).
+            let (mut best, mut run_start, mut best_len) = (None, 0, 1);
+            for i in 0..=groups.len() {
+                if groups.get(i) == Some(&0) {
+                    continue;
+                }
+                let len = i - run_start;
+                if len > best_len {
+                    best = Some(run_start);
+                    best_len = len;
+                }
+                run_start = i + 1;
+            }
+            let hex = |g: &[u16]| {
+                g.iter()
+                    .map(|x| format!("{x:x}"))
+                    .collect::<Vec<_>>()
+                    .join(":")
+            };
+            Some(match best {
+                Some(start) => format!(
+                    "{}::{}",
+                    hex(groups.get(..start).unwrap_or_default()),
+                    hex(groups.get(start + best_len..).unwrap_or_default())
+                ),
+                None => hex(&groups),
+            })
+        }
         _ => None,
     }
 }
@@ -163,7 +190,14 @@ mod tests {
         assert_eq!(ip_string(&[127, 0, 0, 1]).as_deref(), Some("127.0.0.1"));
         let mut v6 = [0u8; 16];
         v6[15] = 1;
-        assert_eq!(ip_string(&v6).as_deref(), Some("0:0:0:0:0:0:0:1"));
+        assert_eq!(ip_string(&v6).as_deref(), Some("::1"));
+        assert_eq!(ip_string(&[0u8; 16]).as_deref(), Some("::"));
+        let doc = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7];
+        assert_eq!(ip_string(&doc).as_deref(), Some("2001:db8::7"));
+        let one_zero = [0, 1, 0, 0, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7];
+        assert_eq!(ip_string(&one_zero).as_deref(), Some("1:0:2:3:4:5:6:7"));
+        let two_runs = [0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 3];
+        assert_eq!(ip_string(&two_runs).as_deref(), Some("1:0:0:2::3"));
         assert_eq!(ip_string(&[1, 2, 3]), None);
     }
 
