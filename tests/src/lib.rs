@@ -11,3 +11,8 @@ pub mod pair;
 pub mod rawserver;
 pub mod servers;
 pub use tlsferry::pki;
+
+/// The README's Rust examples, compiled (not run: they need the internet) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
