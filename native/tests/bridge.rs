@@ -347,7 +347,10 @@ fn closes_idle_connections() {
     let (code, reason) = c.expect_close();
     assert_eq!(code, 1001);
     assert!(reason.starts_with("idle timeout"), "{reason}");
-    assert!(started.elapsed() >= Duration::from_millis(800), "not before the timeout");
+    assert!(
+        started.elapsed() >= Duration::from_millis(800),
+        "not before the timeout"
+    );
 }
 
 #[test]
