@@ -563,6 +563,8 @@ def render(m):
              f"CORE_ROUNDS={CORE_ROUNDS} CORE_BULK_MIB={CORE_BULK_MIB} JS_ROUNDS={JS_ROUNDS} JS_HS={JS_HS} "
              f"JS_BULK_MIB={JS_BULK_MIB} JS_SLOW_MIB={JS_SLOW_MIB} |")
     L.append(f"| wall time of this run | {m.get('elapsed', '?')} |")
+    if m.get("carried"):
+        L.append(f"| sections not re-run (SECTIONS) | {m['carried']} |")
     if P["build_info"] and Path(P["build_info"]).exists():
         L.append(f"| builds | {Path(P['build_info']).read_text().strip()} |")
 
@@ -675,6 +677,40 @@ def write_report(m):
     say(f"wrote {path}")
 
 
+SECTION_KEYS = {
+    "core": ["core_overhead", "idle_memory", "idle_bytes"],
+    "native": ["native"],
+    "awslc": ["awslc"],
+    "js": ["js"],
+    "size": ["wasm_sizes"],
+    "profile": ["profile"],
+}
+
+
+def carry_over(m):
+    """A partial run (SECTIONS) keeps the other sections' results from the last run."""
+    old = ROOT / "target" / "bench-results.json"
+    if not old.exists():
+        return
+    try:
+        prev = json.loads(old.read_text())
+    except ValueError:
+        return
+    kept = []
+    dates = prev.get("results", {}).get("_dates", {})
+    for section, keys in SECTION_KEYS.items():
+        if section in SECTIONS:
+            continue
+        found = [k for k in keys if k in prev.get("results", {})]
+        for k in found:
+            RESULTS[k] = prev["results"][k]
+        if found:
+            RESULTS.setdefault("_dates", {})[section] = dates.get(section, "?")
+            kept.append(f"{section} ({dates.get(section, '?')})")
+    if kept:
+        m["carried"] = ", ".join(kept)
+
+
 def main():
     t0 = time.time()
     m = machine()
@@ -713,6 +749,9 @@ def main():
         for p in ALL_PROCS:
             p.stop()
         shutil.rmtree(work, ignore_errors=True)
+    RESULTS["_dates"] = {sec: m["date"] for sec, keys in SECTION_KEYS.items()
+                         if sec in SECTIONS and any(k in RESULTS for k in keys)}
+    carry_over(m)
     m["load_after"] = open("/proc/loadavg").read().strip()
     m["elapsed"] = f"{(time.time() - t0) / 60:.1f} min (measurements only; builds before)"
     (ROOT / "target").mkdir(exist_ok=True)
