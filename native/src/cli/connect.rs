@@ -525,7 +525,8 @@ fn copy_stdin(
     sink: &mut Sink,
     rec: &mut Record,
 ) -> Result<(), Failure> {
-    const SLICE: Duration = Duration::from_millis(50);
+    // How long a read may block before stdin is looked at again.
+    const SLICE: Duration = Duration::from_millis(20);
     let (tx, rx) = mpsc::sync_channel::<Option<Vec<u8>>>(4);
     thread::spawn(move || {
         let mut stdin = io::stdin().lock();
@@ -566,9 +567,19 @@ fn copy_stdin(
         );
         Failure::from_io(e, &args.host)
     };
+    // Piped input is usually there at once: give the reader thread a moment before the
+    // first read blocks, instead of a whole SLICE.
+    let mut first_wait = Some(Duration::from_millis(10));
     loop {
         while stdin_open {
-            match rx.try_recv() {
+            let next = match first_wait.take() {
+                Some(t) => rx.recv_timeout(t).map_err(|e| match e {
+                    mpsc::RecvTimeoutError::Timeout => mpsc::TryRecvError::Empty,
+                    mpsc::RecvTimeoutError::Disconnected => mpsc::TryRecvError::Disconnected,
+                }),
+                None => rx.try_recv(),
+            };
+            match next {
                 Ok(Some(chunk)) => {
                     tls.write_all(&chunk)
                         .and_then(|()| tls.flush())
