@@ -9,6 +9,7 @@
 //! tlsferry demo --web [--port 8000] [--dir PATH/TO/wasm]
 //! ```
 
+use crate::cli::json::Json;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
@@ -162,12 +163,12 @@ impl WebDemo {
         let bridge = Bridge::bind(bo)?.spawn();
         let bridge_url = bridge.url();
 
-        let config_json = format!(
-            "{{\"bridgeUrl\":{},\"serverName\":\"localhost\",\"target\":{},\"caPem\":{}}}",
-            json_string(&bridge_url),
-            json_string(&target),
-            json_string(&pki.root.pem)
-        );
+        let config_json = Json::obj()
+            .with("bridgeUrl", Json::str(bridge_url.as_str()))
+            .with("serverName", Json::str("localhost"))
+            .with("target", Json::str(target.as_str()))
+            .with("caPem", Json::str(pki.root.pem.as_str()))
+            .render();
         Ok(WebDemo {
             listener,
             addr,
@@ -199,25 +200,6 @@ impl WebDemo {
                 });
         }
     }
-}
-
-/// A JSON string literal.
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 fn content_type(path: &Path) -> &'static str {
@@ -326,10 +308,5 @@ mod tests {
         assert_eq!(resolve(dir, "/Cargo.toml"), None);
         assert_eq!(resolve(dir, "/src/lib.rs"), None);
         assert_eq!(resolve(dir, "//etc/passwd"), None);
-    }
-
-    #[test]
-    fn json_strings_escape() {
-        assert_eq!(json_string("a\"b\\c\nd\u{1}"), "\"a\\\"b\\\\c\\nd\\u0001\"");
     }
 }
