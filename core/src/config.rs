@@ -497,7 +497,7 @@ mod tests {
 
     #[test]
     fn defaults_build() {
-        let c = builder().build().expect("default config");
+        let c = builder().build().expect("default config"); // ok: test code
         assert!(c.verifies_certificates());
         assert_eq!(c.limits().receive_buffer, 96 * 1024);
     }
@@ -561,7 +561,7 @@ mod tests {
                 receive_buffer: 10,
             })
             .build()
-            .unwrap();
+            .unwrap(); // ok: test code
         assert_eq!(c.limits().receive_buffer, MIN_RECEIVE_BUFFER);
     }
 

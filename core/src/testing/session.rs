@@ -347,7 +347,7 @@ mod tests {
         let all: Vec<u8> = (0..=255).collect();
         let e = escape(&all);
         assert!(!e.contains(' ') && !e.contains('#'));
-        assert_eq!(unescape(&e).unwrap(), all);
+        assert_eq!(unescape(&e).unwrap(), all); // ok: test code
         assert_eq!(unescape("ab%4"), Err(2));
         assert_eq!(unescape("%zz"), Err(0));
     }
@@ -355,13 +355,13 @@ mod tests {
     #[test]
     fn same_session_same_client_hello() {
         let s = Session::new(Seed([5; 32]), 1_700_000_000, "example.com");
-        let a = s.client_hello().unwrap();
-        assert_eq!(a, s.client_hello().unwrap());
-        // The record starts like a TLS handshake record holding a ClientHello.
+        let a = s.client_hello().unwrap(); // ok: test code
+        assert_eq!(a, s.client_hello().unwrap()); // ok: test code
+                                                  // The record starts like a TLS handshake record holding a ClientHello.
         assert_eq!(a[..1], [22]);
         assert_eq!(a[5], 1);
         let other = Session::new(Seed([6; 32]), 1_700_000_000, "example.com");
-        let b = other.client_hello().unwrap();
+        let b = other.client_hello().unwrap(); // ok: test code
         assert_eq!(a[..11], b[..11]);
         assert_ne!(
             a[11..43],
@@ -384,19 +384,19 @@ mod tests {
         }
         let mut s = Session::new(Seed(seed), 1_767_225_600, "example.com");
         s.settings.alpn = vec![b"http/1.1".to_vec()];
-        assert_eq!(hex::encode(&s.client_hello().unwrap()), golden.trim());
+        assert_eq!(hex::encode(&s.client_hello().unwrap()), golden.trim()); // ok: test code
     }
 
     #[test]
     fn fingerprint_follows_what_shapes_the_client() {
         let base = Session::new(Seed([5; 32]), 1, "example.com");
-        let fp = base.fingerprint().unwrap();
-        // Seed, clock and name are not part of it.
+        let fp = base.fingerprint().unwrap(); // ok: test code
+                                              // Seed, clock and name are not part of it.
         let mut other = base.clone();
         other.seed = Seed([1; 32]);
         other.clock = 2;
         other.server_name = "other.example".into();
-        assert_eq!(other.fingerprint().unwrap(), fp);
+        assert_eq!(other.fingerprint().unwrap(), fp); // ok: test code
         for change in [
             |s: &mut Settings| s.alpn = vec![b"h2".to_vec()],
             |s: &mut Settings| s.sni = false,
@@ -406,7 +406,7 @@ mod tests {
         ] {
             let mut s = base.clone();
             change(&mut s.settings);
-            let changed = s.fingerprint().unwrap();
+            let changed = s.fingerprint().unwrap(); // ok: test code
             assert_ne!(changed, fp, "{}", changed.description);
         }
         assert!(fp.description.contains("groups X25519 secp256r1 secp384r1"));

@@ -896,13 +896,13 @@ mod tests {
     fn round_trip_and_line_numbers() {
         let t = sample();
         let text = t.to_text();
-        let back = Transcript::parse(&text).unwrap();
+        let back = Transcript::parse(&text).unwrap(); // ok: test code
         assert_eq!(back, t);
         assert_eq!(back.to_text(), text);
         for i in 0..t.entries.len() {
-            let line = back.entry_line(i).unwrap();
+            let line = back.entry_line(i).unwrap(); // ok: test code
             assert_eq!(t.entry_line(i), Some(line));
-            let keyword = text.lines().nth(line - 1).unwrap();
+            let keyword = text.lines().nth(line - 1).unwrap(); // ok: test code
             assert!(keyword.starts_with(t.entries[i].keyword()), "{keyword}");
         }
         assert!(text.contains("server chunk 1: handshake 2 (continues)"));
@@ -915,8 +915,8 @@ mod tests {
     fn accepts_crlf_comments_and_any_hex_split() {
         let text = sample().to_text();
         let crlf = text.replace('\n', "\r\n");
-        assert_eq!(Transcript::parse(&crlf).unwrap(), sample());
-        // Re-split the first client chunk's hex: one byte per line, upper case, comments.
+        assert_eq!(Transcript::parse(&crlf).unwrap(), sample()); // ok: test code
+                                                                 // Re-split the first client chunk's hex: one byte per line, upper case, comments.
         let mut out = String::new();
         let mut in_first = false;
         for l in text.lines() {
@@ -935,13 +935,13 @@ mod tests {
             out.push_str(l);
             out.push('\n');
         }
-        assert_eq!(Transcript::parse(&out).unwrap(), sample());
+        assert_eq!(Transcript::parse(&out).unwrap(), sample()); // ok: test code
     }
 
     #[test]
     fn malformed_input_names_line_and_column() {
         let good = sample().to_text();
-        let line_of = |prefix: &str| good.lines().position(|l| l.starts_with(prefix)).unwrap() + 1;
+        let line_of = |prefix: &str| good.lines().position(|l| l.starts_with(prefix)).unwrap() + 1; // ok: test code
 
         let e = parse_err("");
         assert_eq!((e.line, e.kind), (1, ParseErrorKind::NotATranscript));
@@ -1072,7 +1072,7 @@ mod tests {
             }
             if let Ok(t) = Transcript::parse(&String::from_utf8_lossy(&m)) {
                 // Whatever parses must write back to something that parses to the same.
-                assert_eq!(Transcript::parse(&t.to_text()).unwrap(), t);
+                assert_eq!(Transcript::parse(&t.to_text()).unwrap(), t); // ok: test code
             }
         }
     }
