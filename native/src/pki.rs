@@ -180,15 +180,20 @@ impl Ca {
 
     /// An intermediate CA issued by this one.
     pub fn intermediate(&self, name: &str, key: KeyKind) -> Ca {
-        self.sub_ca(name, key, true)
+        self.sub_ca(name, key, true, None)
     }
 
     /// A certificate that claims to be an intermediate but lacks the CA bit.
     pub fn non_ca_intermediate(&self, name: &str) -> Ca {
-        self.sub_ca(name, KeyKind::EcdsaP256, false)
+        self.sub_ca(name, KeyKind::EcdsaP256, false, None)
     }
 
-    fn sub_ca(&self, name: &str, key: KeyKind, is_ca: bool) -> Ca {
+    /// An intermediate CA limited to names under `permitted` (a DNS subtree).
+    pub fn constrained_intermediate(&self, name: &str, permitted: &str) -> Ca {
+        self.sub_ca(name, KeyKind::EcdsaP256, true, Some(permitted))
+    }
+
+    fn sub_ca(&self, name: &str, key: KeyKind, is_ca: bool, permitted: Option<&str>) -> Ca {
         let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
         params.distinguished_name = dn(name);
         params.is_ca = if is_ca {
@@ -197,34 +202,13 @@ impl Ca {
             IsCa::ExplicitNoCa
         };
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        params.not_before = now() - Duration::days(2);
-        params.not_after = now() + Duration::days(365);
-        let key = key.generate();
-        let cert = params.signed_by(&key, &self.issuer()).expect("sign");
-        let mut parents = vec![self.pem.clone()];
-        parents.extend(self.parents_pem.iter().cloned());
-        Ca {
-            der: cert.der().clone(),
-            pem: cert.pem(),
-            params,
-            key,
-            parents_pem: parents,
-        }
-    }
-
-    /// An intermediate CA limited to names under `permitted` (a DNS subtree).
-    pub fn constrained_intermediate(&self, name: &str, permitted: &str) -> Ca {
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
-        params.distinguished_name = dn(name);
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        params.name_constraints = Some(rcgen::NameConstraints {
-            permitted_subtrees: vec![rcgen::GeneralSubtree::DnsName(permitted.into())],
+        params.name_constraints = permitted.map(|p| rcgen::NameConstraints {
+            permitted_subtrees: vec![rcgen::GeneralSubtree::DnsName(p.into())],
             excluded_subtrees: vec![],
         });
         params.not_before = now() - Duration::days(2);
         params.not_after = now() + Duration::days(365);
-        let key = KeyKind::EcdsaP256.generate();
+        let key = key.generate();
         let cert = params.signed_by(&key, &self.issuer()).expect("sign");
         let mut parents = vec![self.pem.clone()];
         parents.extend(self.parents_pem.iter().cloned());
