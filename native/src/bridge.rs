@@ -102,19 +102,10 @@ only --allow'ed targets are reachable, and one --allow is the default target.";
 /// Parses the arguments after `tlsferry bridge`.
 pub fn parse_args(args: &[String]) -> Result<BridgeOptions, String> {
     let mut opts = BridgeOptions::new(&[]);
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
-            _ => (arg.as_str(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| it.next().cloned())
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
-        match flag {
+    let mut flags = crate::cli::args::FlagArgs::new(args);
+    while let Some(flag) = flags.next_flag() {
+        let mut value = || flags.value();
+        match flag.as_str() {
             "--listen" => {
                 let v = value()?;
                 opts.listen = v

@@ -43,19 +43,10 @@ fn parse_args(args: &[String]) -> Result<WebDemoOptions, String> {
         port: 8000,
         dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../wasm")),
     };
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
-            _ => (arg.as_str(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| it.next().cloned())
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
-        match flag {
+    let mut flags = crate::cli::args::FlagArgs::new(args);
+    while let Some(flag) = flags.next_flag() {
+        let mut value = || flags.value();
+        match flag.as_str() {
             "--port" => {
                 opts.port = value()?
                     .parse()

@@ -364,6 +364,46 @@ pub fn parse_demo(args: &[String]) -> Result<Parsed<ConnectArgs>, UsageError> {
     Ok(Parsed::Run(a))
 }
 
+/// Walks `--flag value` and `--flag=value` arguments, for the subcommands that parse their
+/// own flags (`bridge`, `demo --web`).
+#[derive(Debug)]
+pub struct FlagArgs<'a> {
+    it: std::slice::Iter<'a, String>,
+    flag: String,
+    inline: Option<String>,
+}
+
+impl<'a> FlagArgs<'a> {
+    /// Starts at the first argument.
+    pub fn new(args: &'a [String]) -> Self {
+        FlagArgs {
+            it: args.iter(),
+            flag: String::new(),
+            inline: None,
+        }
+    }
+
+    /// The next flag (the part before any `=`), or `None` at the end.
+    pub fn next_flag(&mut self) -> Option<String> {
+        let arg = self.it.next()?;
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        self.flag = flag.clone();
+        self.inline = inline;
+        Some(flag)
+    }
+
+    /// The current flag's value: after its `=`, else the next argument.
+    pub fn value(&mut self) -> Result<String, String> {
+        self.inline
+            .take()
+            .or_else(|| self.it.next().cloned())
+            .ok_or_else(|| format!("{} needs a value", self.flag))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -490,5 +530,21 @@ mod tests {
             panic!()
         };
         assert_eq!(a.version, Some(Version::Tls12));
+    }
+
+    #[test]
+    fn flag_args_take_inline_and_separate_values() {
+        let args: Vec<String> = ["--port=8", "--dir", "x", "--port"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut f = FlagArgs::new(&args);
+        assert_eq!(f.next_flag().as_deref(), Some("--port"));
+        assert_eq!(f.value().as_deref(), Ok("8"));
+        assert_eq!(f.next_flag().as_deref(), Some("--dir"));
+        assert_eq!(f.value().as_deref(), Ok("x"));
+        assert_eq!(f.next_flag().as_deref(), Some("--port"));
+        assert_eq!(f.value(), Err("--port needs a value".to_string()));
+        assert_eq!(f.next_flag(), None);
     }
 }
