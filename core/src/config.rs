@@ -265,7 +265,7 @@ impl ConfigBuilder {
         let time = self.time.ok_or(ConfigError::NoTimeProvider)?;
         let base = self
             .provider
-            .unwrap_or_else(|| Arc::new(rustls_rustcrypto::provider()));
+            .unwrap_or_else(|| Arc::new(crate::default_provider()));
         let provider = match &self.cipher_suites {
             Some(names) => Arc::new(select_suites(&base, names)?),
             None => base,

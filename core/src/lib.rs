@@ -91,6 +91,7 @@ mod client;
 mod config;
 mod error;
 mod event;
+mod provider;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod time;
@@ -115,7 +116,4 @@ pub use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 pub use rustls::time_provider::TimeProvider;
 pub use rustls::KeyLog;
 
-/// The default crypto provider: rustls-rustcrypto (pure Rust, identical on every target).
-pub fn default_provider() -> CryptoProvider {
-    rustls_rustcrypto::provider()
-}
+pub use provider::default_provider;

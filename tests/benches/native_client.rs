@@ -146,12 +146,12 @@ fn bulk(addr: &str, cafile: &str, expected: usize) -> Result<String, String> {
     ))
 }
 
-/// RustCrypto's AES-128-GCM (the crate rustls-rustcrypto uses) opening `mib` MiB of
+/// RustCrypto's AES-128-GCM (`aes-gcm` 0.11, as in the default provider's suites) opening `mib` MiB of
 /// 16 KiB records in place, each first copied into a scratch buffer as a record layer
 /// does: the ceiling for bulk receive with the default provider.
 fn aead(mib: usize) -> String {
-    use aes_gcm::aead::{AeadInPlace, KeyInit};
-    use aes_gcm::{Aes128Gcm, Nonce, Tag};
+    use aes_gcm::aead::{AeadInOut, KeyInit};
+    use aes_gcm::{Aes128Gcm, Tag};
     let cipher = Aes128Gcm::new(&[7u8; 16].into());
     let records = (mib * 1024 * 1024 / RECORD).max(1);
     // A TLS 1.3 record: 16 KiB of data plus the inner content type byte.
@@ -159,7 +159,7 @@ fn aead(mib: usize) -> String {
         .map(|seq| {
             let mut buf = vec![0x5au8; RECORD + 1];
             let tag = cipher
-                .encrypt_in_place_detached(Nonce::from_slice(&nonce(seq)), b"hdr", &mut buf)
+                .encrypt_inout_detached(&nonce(seq).into(), b"hdr", buf.as_mut_slice().into())
                 .unwrap_or_default();
             (buf, tag)
         })
@@ -169,10 +169,10 @@ fn aead(mib: usize) -> String {
     let (t, c) = (Instant::now(), cpu_time());
     for (seq, (rec, tag)) in sealed.iter().enumerate() {
         scratch.copy_from_slice(rec);
-        let opened = cipher.decrypt_in_place_detached(
-            Nonce::from_slice(&nonce(seq as u64)),
+        let opened = cipher.decrypt_inout_detached(
+            &nonce(seq as u64).into(),
             b"hdr",
-            &mut scratch,
+            scratch.as_mut_slice().into(),
             tag,
         );
         ok += usize::from(opened.is_ok());

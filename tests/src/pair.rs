@@ -14,7 +14,7 @@ use crate::pki::{Leaf, TestPki};
 
 /// rustls-rustcrypto for the server side too.
 pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls_rustcrypto::provider())
+    Arc::new(tlsferry_core::default_provider())
 }
 
 /// A server config for `leaf` with the given versions and ALPN; client auth

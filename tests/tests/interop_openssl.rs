@@ -310,6 +310,41 @@ fn eight_mebibyte_reply_arrives_byte_exact() {
     }
 }
 
+/// Every suite the default provider offers, pinned one at a time, against OpenSSL's
+/// implementation of it: a request out and a reply of many records back, byte-exact.
+#[test]
+fn every_offered_suite_interoperates() {
+    let ecdsa = TestPki::new(KeyKind::EcdsaP256);
+    let rsa = TestPki::new(KeyKind::Rsa2048);
+    let body = tlsferry_tests::servers::pattern(100_000);
+    let names: Vec<String> = tlsferry::provider()
+        .cipher_suites
+        .iter()
+        .filter_map(|s| s.suite().as_str().map(String::from))
+        .collect();
+    assert!(names.len() >= 9, "{names:?}");
+    for name in &names {
+        let pki = if name.contains("_RSA_") { &rsa } else { &ecdsa };
+        let b = OpenSslServer::builder(&pki.server)
+            .mode(OpenSslMode::Files)
+            .file("body.bin", body.clone());
+        let server = if name.starts_with("TLS13_") {
+            b.tls13()
+        } else {
+            b.tls12()
+        }
+        .start();
+        let cfg = config(pki).cipher_suites([name]).build().unwrap();
+        let mut tls = open(&server, &cfg);
+        assert_eq!(&tls.info().expect("connected").cipher_suite, name);
+        tls.write_all(b"GET /body.bin HTTP/1.0\r\n\r\n").unwrap();
+        let mut reply = Vec::new();
+        tls.read_to_end(&mut reply)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(reply.ends_with(&body), "{name}: body differs");
+    }
+}
+
 #[test]
 fn key_log_matches_the_servers() {
     let pki = TestPki::new(KeyKind::EcdsaP256);

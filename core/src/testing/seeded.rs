@@ -205,7 +205,7 @@ pub fn seeded_provider(seed: &Seed) -> CryptoProvider {
             rng,
         },
     ]));
-    let base = rustls_rustcrypto::provider();
+    let base = crate::default_provider();
     CryptoProvider {
         kx_groups: groups
             .iter()

@@ -39,7 +39,7 @@ struct Choppy {
 impl Choppy {
     fn step(&mut self) -> Option<usize> {
         self.calls += 1;
-        if self.calls % 3 == 0 {
+        if self.calls.is_multiple_of(3) {
             None // Interrupted
         } else {
             Some([1, 7, 100, 5000, 3, 16 * 1024][self.calls % 6])
