@@ -21,9 +21,9 @@ use crate::error::CertificateFailure;
 /// OpenSSL at security level 2, Debian's default); the pure-Rust provider does not check.
 pub(crate) const MIN_RSA_BITS: usize = 2048;
 
-/// Largest RSA modulus rustls-rustcrypto verifies (the `rsa` crate's limit); a larger
-/// key fails as a bad signature, which the finding then explains.
-const MAX_VERIFIABLE_RSA_BITS: usize = 4096;
+/// Largest RSA modulus the default provider verifies (as webpki's *ring* algorithms); a
+/// larger key fails as a bad signature, which the finding then explains.
+const MAX_VERIFIABLE_RSA_BITS: usize = 8192;
 
 /// How the server's certificate is checked.
 #[derive(Clone, Debug)]
@@ -154,8 +154,8 @@ fn oversized_rsa_key<'a>(
         .max()?;
     Some(CertificateFailure::UnsupportedSignatureAlgorithm(
         alloc::format!(
-            "{bits}-bit RSA key: the crypto provider (rustls-rustcrypto) verifies RSA keys of \
-             up to {MAX_VERIFIABLE_RSA_BITS} bits"
+            "{bits}-bit RSA key: the default crypto provider verifies RSA keys of up to \
+             {MAX_VERIFIABLE_RSA_BITS} bits"
         ),
     ))
 }
