@@ -138,6 +138,9 @@ pub struct TlsStream<S> {
     client: Client,
     set_timeout: Option<SetTimeout<S>>,
     read_timeout: Option<Duration>,
+    /// The read timeout last given to the transport, so an unchanged one is not set again
+    /// (one `setsockopt` per read otherwise); `None` when unknown.
+    applied_timeout: Option<Option<Duration>>,
     /// Transport read buffer.
     buf: Vec<u8>,
     /// Ciphertext to write, from `out_pos` on.
@@ -229,6 +232,7 @@ impl<S: Read + Write> TlsStream<S> {
             client,
             set_timeout: None,
             read_timeout: None,
+            applied_timeout: None,
             buf: vec![0; READ_BUFFER],
             out: Vec::new(),
             out_pos: 0,
@@ -286,6 +290,8 @@ impl<S: Read + Write> TlsStream<S> {
 
     /// The transport, mutably. Reading or writing it directly corrupts the TLS session.
     pub fn get_mut(&mut self) -> &mut S {
+        // The caller may change the transport's read timeout: set ours again next time.
+        self.applied_timeout = None;
         &mut self.io
     }
 
@@ -475,7 +481,11 @@ impl<S: Read + Write> TlsStream<S> {
             };
             // A zero timeout means "block" to the OS; round up to a millisecond.
             let timeout = timeout.map(|t| t.max(Duration::from_millis(1)));
-            set(&mut self.io, timeout).map_err(|e| self.transport_error(e))?;
+            if self.applied_timeout != Some(timeout) {
+                self.applied_timeout = None;
+                set(&mut self.io, timeout).map_err(|e| self.transport_error(e))?;
+                self.applied_timeout = Some(timeout);
+            }
         }
         let cap = self.client.receive_capacity().min(self.buf.len());
         if cap == 0 {

@@ -363,3 +363,73 @@ fn the_tap_sees_the_whole_session_once() {
     assert_eq!(log.plaintext, b"tapped");
     assert_eq!(log.finished, 1);
 }
+
+/// A TCP transport that records every read timeout it is given.
+struct CountingTimeouts {
+    inner: TcpStream,
+    set: Vec<Option<Duration>>,
+}
+
+impl Read for CountingTimeouts {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // Small reads: many reads per exchange.
+        let n = buf.len().min(100);
+        self.inner.read(&mut buf[..n])
+    }
+}
+
+impl Write for CountingTimeouts {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl Transport for CountingTimeouts {
+    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        self.set.push(timeout);
+        self.inner.set_read_timeout(timeout)
+    }
+}
+
+#[test]
+fn an_unchanged_read_timeout_is_not_set_again() {
+    let pki = TestPki::new(KeyKind::EcdsaP256);
+    let server = DemoServer::start(&pki.server, Behaviour::Echo).unwrap();
+    // No handshake or idle deadline: the timeout is "none" for every read.
+    let cfg = config(&pki).handshake_timeout(None).build().unwrap();
+    let io = CountingTimeouts {
+        inner: tcp(&server),
+        set: Vec::new(),
+    };
+    let mut tls = TlsStream::new(io, &cfg, "localhost")
+        .unwrap()
+        .use_read_timeouts();
+    let sent = data(20_000);
+    tls.write_all(&sent).unwrap();
+    assert_eq!(read_exact_retrying(&mut tls, sent.len()), sent);
+    assert_eq!(tls.get_ref().set, [None], "set once for 200+ reads");
+    // A caller's timeout is applied, and lifting it is applied too.
+    tls.set_read_timeout(Some(Duration::from_millis(50)));
+    assert_eq!(
+        tls.read(&mut [0u8; 1]).unwrap_err().kind(),
+        io::ErrorKind::TimedOut
+    );
+    tls.set_read_timeout(None);
+    tls.write_all(b"ab").unwrap();
+    assert_eq!(read_exact_retrying(&mut tls, 2), b"ab");
+    let set = &tls.get_ref().set;
+    assert!(
+        matches!(set[1], Some(t) if t <= Duration::from_millis(50)),
+        "{set:?}"
+    );
+    assert_eq!(set.last(), Some(&None), "{set:?}");
+    // After `get_mut` the transport's timeout is unknown: set again.
+    let before = tls.get_mut().set.len();
+    tls.write_all(b"c").unwrap();
+    assert_eq!(read_exact_retrying(&mut tls, 1), b"c");
+    assert_eq!(tls.get_ref().set.len(), before + 1);
+}
