@@ -159,11 +159,17 @@ impl Tls {
     pub(crate) fn pump(&mut self, io: &mut Io<'_>) -> Result<(), rustls::Error> {
         let result = self.pump_inner(io);
         self.compact();
+        if io.received.is_empty() {
+            // Reserved for records that carried no data: an idle connection holds nothing.
+            io.received.shrink_to_fit();
+        }
         result
     }
 
     fn pump_inner(&mut self, io: &mut Io<'_>) -> Result<(), rustls::Error> {
         loop {
+            // Plaintext is never longer than the ciphertext it came in.
+            let pending = self.buffered_incoming();
             let UnbufferedStatus { mut discard, state } = self
                 .conn
                 .process_tls_records(Self::live(&mut self.incoming, self.start));
@@ -178,6 +184,8 @@ impl Tls {
             let mut result = Ok(());
             match state {
                 ConnectionState::ReadTraffic(mut traffic) => {
+                    // One allocation for all of this input's records, not a doubling series.
+                    io.received.reserve(pending);
                     while let Some(record) = traffic.next_record() {
                         match record {
                             Ok(r) => {
