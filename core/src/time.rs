@@ -87,10 +87,77 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (y, m, d)
 }
 
+/// A proleptic Gregorian UTC date and time as Unix seconds; `None` for dates before 1970
+/// or out-of-range fields. The inverse of [`civil_from_days`] (Hinnant's `days_from_civil`).
+pub(crate) fn unix_from_civil(y: u64, m: u64, d: u64, hh: u64, mm: u64, ss: u64) -> Option<u64> {
+    let leap = y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400));
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let max_day = *month_days.get(usize::try_from(m).ok()?.checked_sub(1)?)?;
+    if y < 1970 || d == 0 || d > max_day || hh > 23 || mm > 59 || ss > 59 {
+        return None;
+    }
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe).checked_sub(719_468)?;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use alloc::string::ToString;
+
+    #[test]
+    fn civil_dates_round_trip() {
+        assert_eq!(unix_from_civil(1970, 1, 1, 0, 0, 0), Some(0));
+        assert_eq!(unix_from_civil(2000, 2, 29, 12, 0, 1), Some(951_825_601));
+        for secs in [
+            0u64,
+            951_825_601,
+            4_102_444_800,
+            1_234_567_890,
+            253_402_300_799,
+        ] {
+            let (y, m, d) = civil_from_days(secs / 86_400);
+            let r = secs % 86_400;
+            assert_eq!(
+                unix_from_civil(y, m, d, r / 3600, r % 3600 / 60, r % 60),
+                Some(secs)
+            );
+        }
+        for bad in [
+            (1969, 12, 31),
+            (2001, 2, 29),
+            (2024, 13, 1),
+            (2024, 0, 1),
+            (2024, 4, 31),
+        ] {
+            assert_eq!(
+                unix_from_civil(bad.0, bad.1, bad.2, 0, 0, 0),
+                None,
+                "{bad:?}"
+            );
+        }
+        assert_eq!(unix_from_civil(2024, 1, 1, 24, 0, 0), None);
+        assert_eq!(unix_from_civil(2024, 1, 1, 0, 60, 0), None);
+    }
 
     #[test]
     fn formats_known_dates() {

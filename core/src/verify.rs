@@ -14,7 +14,7 @@ use rustls::crypto::{
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-use crate::cert::CertSummary;
+use crate::cert::{rsa_modulus_bits, CertSummary};
 use crate::error::CertificateFailure;
 
 /// Smallest RSA modulus accepted anywhere in a server's chain (as browsers do, and
@@ -170,31 +170,6 @@ fn weak_rsa_key(
         .filter_map(|c| rsa_modulus_bits(c))
         .filter(|bits| *bits < MIN_RSA_BITS)
         .min()
-}
-
-/// The size of the RSA modulus in a certificate's public key; `None` for other keys
-/// or undecodable certificates (webpki judges those).
-fn rsa_modulus_bits(der: &[u8]) -> Option<usize> {
-    use x509_cert::der::asn1::UintRef;
-    use x509_cert::der::{Decode, Reader, SliceReader};
-    // 1.2.840.113549.1.1.1 (rsaEncryption)
-    const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-    let cert = x509_cert::Certificate::from_der(der).ok()?;
-    let spki = &cert.tbs_certificate.subject_public_key_info;
-    if spki.algorithm.oid.as_bytes() != RSA_ENCRYPTION {
-        return None;
-    }
-    let key = spki.subject_public_key.as_bytes()?;
-    let mut reader = SliceReader::new(key).ok()?;
-    reader
-        .sequence(|seq| {
-            let modulus = UintRef::decode(seq)?;
-            let _exponent = UintRef::decode(seq)?;
-            let bytes = modulus.as_bytes();
-            let first = bytes.first().copied().unwrap_or(0);
-            Ok((bytes.len() * 8).saturating_sub(first.leading_zeros() as usize))
-        })
-        .ok()
 }
 
 /// A per-connection verifier that records the presented chain before delegating.
