@@ -111,5 +111,11 @@ export interface ReplayResult {
 /** Replays a transcript recorded with `tlsferry connect --record` (testing; see js/replay.js). */
 export function replay(transcript: string, options?: { time?: number; seed?: string }): Promise<ReplayResult>;
 
+/**
+ * Loads the replay kit's own wasm module (pkg/replay/). Optional: replay() and
+ * deterministicClientHello() load it from the default location on first use.
+ */
+export function initReplay(source?: WasmSource): Promise<void>;
+
 /** The ClientHello record of a deterministic client (testing; see js/replay.js). */
 export function deterministicClientHello(seedHex: string, serverName: string, alpn?: string[], time?: number): Promise<Uint8Array>;

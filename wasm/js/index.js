@@ -13,7 +13,7 @@
 import initWasm, { initSync as initWasmSync, TlsClient } from "../pkg/tlsferry_wasm.js";
 
 export { TlsClient };
-export { replay, deterministicClientHello } from "./replay.js";
+export { replay, deterministicClientHello, initReplay } from "./replay.js";
 
 /** The error type of this package: `code` is stable (CERT_EXPIRED, TRUNCATED, TRANSPORT, …). */
 export class TlsError extends Error {

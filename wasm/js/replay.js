@@ -4,10 +4,43 @@
 //
 //   const { reply, info } = await replay(await readFile("session.transcript", "utf8"));
 //
-// Needs the wasm built with the `replay` cargo feature (the default).
+// The kit is its own wasm module (pkg/replay/, the `replay` cargo feature), loaded on the
+// first call, so connections never download it. Pass initReplay() a URL, bytes or a
+// compiled WebAssembly.Module where the default location does not work (workerd: import
+// "tlsferry/replay/tlsferry_wasm_bg.wasm").
 
-import * as wasm from "../pkg/tlsferry_wasm.js";
-import { init, TlsError } from "./index.js";
+import { TlsError } from "./index.js";
+
+let loaded;
+
+/** Loads the replay module; optional, replay() and deterministicClientHello() call it. */
+export async function initReplay(source) {
+  await loadReplay(source);
+}
+
+function loadReplay(source) {
+  if (loaded === undefined || source !== undefined) {
+    loaded = (async () => {
+      const glue = await import("../pkg/replay/tlsferry_wasm.js");
+      await glue.default({ module_or_path: source ?? (await defaultSource()) });
+      return glue;
+    })();
+    loaded.catch(() => {
+      loaded = undefined;
+    });
+  }
+  return loaded;
+}
+
+async function defaultSource() {
+  const url = new URL("../pkg/replay/tlsferry_wasm_bg.wasm", import.meta.url);
+  // Node's fetch() cannot read file: URLs; browsers and Deno fetch the URL themselves.
+  if (url.protocol === "file:" && typeof process === "object" && process?.versions?.node) {
+    const { readFile } = await import("node:fs/promises");
+    return readFile(url);
+  }
+  return url;
+}
 
 function fromWasm(e) {
   if (e instanceof TlsError) return e;
@@ -19,8 +52,16 @@ function fromWasm(e) {
   return new TlsError("LOCAL", `unexpected failure: ${e?.message ?? e}`, { cause: e });
 }
 
-function exported(name) {
-  const f = wasm[name];
+async function exported(name) {
+  let glue;
+  try {
+    glue = await loadReplay();
+  } catch (e) {
+    throw new TlsError("LOCAL", `cannot load the replay module (pkg/replay/): ${e?.message ?? e}`, {
+      cause: e,
+    });
+  }
+  const f = glue[name];
   if (typeof f !== "function") {
     throw new TlsError("LOCAL", `this build of tlsferry has no ${name} (cargo feature "replay" is off)`);
   }
@@ -36,9 +77,9 @@ function exported(name) {
  * (line, column), CONFIG_MISMATCH, or the client's own code (CERT_EXPIRED, PROTOCOL, …).
  */
 export async function replay(transcript, options = {}) {
-  await init();
+  const replayTranscript = await exported("replayTranscript");
   try {
-    return exported("replayTranscript")(String(transcript), options.time, options.seed);
+    return replayTranscript(String(transcript), options.time, options.seed);
   } catch (e) {
     throw fromWasm(e);
   }
@@ -49,9 +90,9 @@ export async function replay(transcript, options = {}) {
  * and build → the same bytes, on native and in WebAssembly alike.
  */
 export async function deterministicClientHello(seedHex, serverName, alpn = [], time = 0) {
-  await init();
+  const hello = await exported("deterministicClientHello");
   try {
-    return exported("deterministicClientHello")(seedHex, serverName, alpn, time);
+    return hello(seedHex, serverName, alpn, time);
   } catch (e) {
     throw fromWasm(e);
   }
