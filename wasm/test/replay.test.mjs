@@ -9,7 +9,8 @@ import { readFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { replay, deterministicClientHello, TlsError } from "../js/index.js";
+import { replay, deterministicClientHello, initReplay, TlsError } from "../js/index.js";
+import * as mainModule from "../pkg/tlsferry_wasm.js";
 
 const DATA = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "tests", "data");
 const read = (...p) => readFileSync(join(DATA, ...p), "utf8");
@@ -33,6 +34,17 @@ async function rejectsWith(promise, code) {
   assert.equal(err.code, code, err.message);
   return err;
 }
+
+test("the replay kit is its own module: the one connections load does not carry it", async () => {
+  assert.equal(typeof mainModule.TlsClient, "function");
+  assert.equal(mainModule.replayTranscript, undefined);
+  assert.equal(mainModule.deterministicClientHello, undefined);
+  // initReplay() takes the module's bytes, as a runtime without file or fetch access would.
+  const bytes = readFileSync(new URL("../pkg/replay/tlsferry_wasm_bg.wasm", import.meta.url));
+  await initReplay(bytes);
+  const r = await replay(read("transcripts", EXAMPLES[0][0]));
+  assert.equal(new TextDecoder().decode(r.reply), REVERSED);
+});
 
 test("the golden ClientHello comes out of WebAssembly byte for byte", async () => {
   const golden = read("clienthello-golden.hex")
