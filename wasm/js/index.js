@@ -11,6 +11,7 @@
 // back-pressure in both directions and arms the core's timers.
 
 import initWasm, { initSync as initWasmSync, TlsClient } from "../pkg/tlsferry_wasm.js";
+import { packageWasm } from "./wasm_source.js";
 
 export { TlsClient };
 export { replay, deterministicClientHello, initReplay } from "./replay.js";
@@ -34,7 +35,7 @@ let ready;
 export function init(source) {
   if (ready === undefined || source !== undefined) {
     ready = (async () => {
-      await initWasm({ module_or_path: source ?? (await defaultSource()) });
+      await initWasm({ module_or_path: source ?? (await packageWasm("../pkg/tlsferry_wasm_bg.wasm")) });
     })();
     ready.catch(() => {
       ready = undefined;
@@ -49,15 +50,6 @@ export function initSync(source) {
   ready = Promise.resolve();
 }
 
-async function defaultSource() {
-  const url = new URL("../pkg/tlsferry_wasm_bg.wasm", import.meta.url);
-  // Node's fetch() cannot read file: URLs; browsers and Deno fetch the URL themselves.
-  if (url.protocol === "file:" && typeof process === "object" && process?.versions?.node) {
-    const { readFile } = await import("node:fs/promises");
-    return readFile(url);
-  }
-  return url;
-}
 
 function tlsError(code, message, cause) {
   return new TlsError(code, message, cause === undefined ? undefined : { cause });

@@ -10,6 +10,7 @@
 // "tlsferry/replay/tlsferry_wasm_bg.wasm").
 
 import { TlsError } from "./index.js";
+import { packageWasm } from "./wasm_source.js";
 
 let loaded;
 
@@ -22,7 +23,7 @@ function loadReplay(source) {
   if (loaded === undefined || source !== undefined) {
     loaded = (async () => {
       const glue = await import("../pkg/replay/tlsferry_wasm.js");
-      await glue.default({ module_or_path: source ?? (await defaultSource()) });
+      await glue.default({ module_or_path: source ?? (await packageWasm("../pkg/replay/tlsferry_wasm_bg.wasm")) });
       return glue;
     })();
     loaded.catch(() => {
@@ -32,15 +33,6 @@ function loadReplay(source) {
   return loaded;
 }
 
-async function defaultSource() {
-  const url = new URL("../pkg/replay/tlsferry_wasm_bg.wasm", import.meta.url);
-  // Node's fetch() cannot read file: URLs; browsers and Deno fetch the URL themselves.
-  if (url.protocol === "file:" && typeof process === "object" && process?.versions?.node) {
-    const { readFile } = await import("node:fs/promises");
-    return readFile(url);
-  }
-  return url;
-}
 
 function fromWasm(e) {
   if (e instanceof TlsError) return e;

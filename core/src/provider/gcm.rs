@@ -162,6 +162,25 @@ fn open_detached<A: Gcm>(
     Ok(plain_len)
 }
 
+/// Seals `payload[from..]` in place and appends the tag.
+fn seal_detached<A: Gcm>(
+    aead: &A,
+    nonce: [u8; NONCE_LEN],
+    aad: &[u8],
+    payload: &mut PrefixedPayload,
+    from: usize,
+) -> Result<(), Error> {
+    let body = payload
+        .as_mut()
+        .get_mut(from..)
+        .ok_or(Error::EncryptError)?;
+    let tag = aead
+        .encrypt_inout_detached(&nonce.into(), aad, body.into())
+        .map_err(|_| Error::EncryptError)?;
+    payload.extend_from_slice(&tag);
+    Ok(())
+}
+
 /// One direction of a TLS 1.3 connection: the key and the per-connection IV.
 struct Tls13Record<A> {
     aead: A,
@@ -178,15 +197,14 @@ impl<A: Gcm> MessageEncrypter for Tls13Record<A> {
         let mut payload = PrefixedPayload::with_capacity(total_len);
         payload.extend_from_chunks(&msg.payload);
         payload.extend_from_slice(&msg.typ.to_array());
-        let tag = self
-            .aead
-            .encrypt_inout_detached(
-                &nonce_for(&self.iv, seq),
-                &make_tls13_aad(total_len),
-                payload.as_mut().into(),
-            )
-            .map_err(|_| Error::EncryptError)?;
-        payload.extend_from_slice(&tag);
+        let nonce = Nonce::new(&self.iv, seq).0;
+        seal_detached(
+            &self.aead,
+            nonce,
+            &make_tls13_aad(total_len),
+            &mut payload,
+            0,
+        )?;
         Ok(OutboundOpaqueMessage::new(
             ContentType::ApplicationData,
             // TLS 1.3 records claim 1.2 on the wire (RFC 8446 §5.1).
@@ -233,15 +251,13 @@ impl<A: Gcm> MessageEncrypter for Tls12Sealer<A> {
         payload.extend_from_slice(nonce.split_at(TLS12_FIXED_IV_LEN).1);
         payload.extend_from_chunks(&msg.payload);
         let aad = make_tls12_aad(seq, msg.typ, msg.version, msg.payload.len());
-        let body = payload
-            .as_mut()
-            .get_mut(TLS12_EXPLICIT_NONCE_LEN..)
-            .ok_or(Error::EncryptError)?;
-        let tag = self
-            .aead
-            .encrypt_inout_detached(&nonce.into(), &aad, body.into())
-            .map_err(|_| Error::EncryptError)?;
-        payload.extend_from_slice(&tag);
+        seal_detached(
+            &self.aead,
+            nonce,
+            &aad,
+            &mut payload,
+            TLS12_EXPLICIT_NONCE_LEN,
+        )?;
         Ok(OutboundOpaqueMessage::new(msg.typ, msg.version, payload))
     }
 

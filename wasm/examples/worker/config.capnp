@@ -36,6 +36,7 @@ const tlsferryWorker :Workerd.Worker = (
     (name = "examples/worker/worker.js", esModule = embed "worker.js"),
     (name = "js/index.js", esModule = embed "../../js/index.js"),
     (name = "js/replay.js", esModule = embed "../../js/replay.js"),
+    (name = "js/wasm_source.js", esModule = embed "../../js/wasm_source.js"),
     (name = "pkg/tlsferry_wasm.js", esModule = embed "../../pkg/tlsferry_wasm.js"),
     # Imported by worker.js as a compiled WebAssembly.Module.
     (name = "pkg/tlsferry_wasm_bg.wasm", wasm = embed "../../pkg/tlsferry_wasm_bg.wasm"),
