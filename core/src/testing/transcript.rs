@@ -852,9 +852,15 @@ impl Parser {
     }
 }
 
-/// A keyword line without its trailing ` #…` comment.
+/// A keyword line without its trailing ` #…` comment: a `#` after any ASCII whitespace,
+/// the same whitespace that separates values (a `\r` or form feed too, so that what is
+/// printed back parses the same).
 fn strip_comment(line: &str) -> &str {
-    match line.find(" #").or_else(|| line.find("\t#")) {
+    let cut = line
+        .as_bytes()
+        .windows(2)
+        .position(|w| matches!(w, [space, b'#'] if space.is_ascii_whitespace()));
+    match cut {
         Some(i) => line.get(..i).unwrap_or(line),
         None => line,
     }
@@ -864,6 +870,25 @@ fn strip_comment(line: &str) -> &str {
 mod tests {
     use super::*;
     use alloc::vec;
+
+    #[test]
+    fn a_comment_starts_after_any_whitespace_that_separates_values() {
+        assert_eq!(
+            strip_comment("cipher-suites a b # why"),
+            "cipher-suites a b"
+        );
+        assert_eq!(
+            strip_comment("cipher-suites a\tb\t#x"),
+            "cipher-suites a\tb"
+        );
+        // Found by the `transcript` fuzz target: `\r#` was a value, printed back as ` #`.
+        assert_eq!(
+            strip_comment("cipher-suites )y i\r#5default"),
+            "cipher-suites )y i"
+        );
+        assert_eq!(strip_comment("cipher-suites a#b"), "cipher-suites a#b");
+        assert_eq!(strip_comment("#"), "#");
+    }
 
     fn sample() -> Transcript {
         let mut session = Session::new(Seed([9; 32]), 1_700_000_000, "localhost");
