@@ -95,43 +95,41 @@ const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 
 impl<'a> Fields<'a> {
     fn parse(der: &'a [u8]) -> Result<Self, &'static str> {
         let mut outer = Der::new(der);
-        let cert = outer
-            .expect(der::SEQUENCE)
-            .ok_or("no certificate SEQUENCE")?;
+        let cert = outer.take(der::SEQUENCE).ok_or("no certificate SEQUENCE")?;
         if !outer.is_empty() {
             return Err("bytes after the certificate");
         }
         let tbs = Der::new(cert)
-            .expect(der::SEQUENCE)
+            .take(der::SEQUENCE)
             .ok_or("no tbsCertificate")?;
         let mut tbs = Der::new(tbs);
-        tbs.optional(0xa0); // version
-        tbs.expect(der::INTEGER).ok_or("no serial number")?;
-        tbs.expect(der::SEQUENCE).ok_or("no signature algorithm")?;
-        let issuer = tbs.expect(der::SEQUENCE).ok_or("no issuer")?;
-        let mut validity = Der::new(tbs.expect(der::SEQUENCE).ok_or("no validity")?);
+        tbs.take(0xa0); // version
+        tbs.take(der::INTEGER).ok_or("no serial number")?;
+        tbs.take(der::SEQUENCE).ok_or("no signature algorithm")?;
+        let issuer = tbs.take(der::SEQUENCE).ok_or("no issuer")?;
+        let mut validity = Der::new(tbs.take(der::SEQUENCE).ok_or("no validity")?);
         let not_before = validity.any().and_then(time).ok_or("bad notBefore")?;
         let not_after = validity.any().and_then(time).ok_or("bad notAfter")?;
-        let subject = tbs.expect(der::SEQUENCE).ok_or("no subject")?;
-        let mut spki = Der::new(tbs.expect(der::SEQUENCE).ok_or("no subjectPublicKeyInfo")?);
+        let subject = tbs.take(der::SEQUENCE).ok_or("no subject")?;
+        let mut spki = Der::new(tbs.take(der::SEQUENCE).ok_or("no subjectPublicKeyInfo")?);
         let key_algorithm = spki
-            .expect(der::SEQUENCE)
-            .and_then(|alg| Der::new(alg).expect(der::OID))
+            .take(der::SEQUENCE)
+            .and_then(|alg| Der::new(alg).take(der::OID))
             .ok_or("no key algorithm")?;
-        let key = spki.expect(der::BIT_STRING).ok_or("no public key")?;
-        tbs.optional(0x81); // issuerUniqueID
-        tbs.optional(0x82); // subjectUniqueID
+        let key = spki.take(der::BIT_STRING).ok_or("no public key")?;
+        tbs.take(0x81); // issuerUniqueID
+        tbs.take(0x82); // subjectUniqueID
         let mut san = None;
-        if let Some(extensions) = tbs.optional(0xa3) {
+        if let Some(extensions) = tbs.take(0xa3) {
             let list = Der::new(extensions)
-                .expect(der::SEQUENCE)
+                .take(der::SEQUENCE)
                 .ok_or("bad extensions")?;
             let mut list = Der::new(list);
             while !list.is_empty() {
-                let mut ext = Der::new(list.expect(der::SEQUENCE).ok_or("bad extension")?);
-                let id = ext.expect(der::OID).ok_or("bad extension id")?;
-                ext.optional(der::BOOLEAN); // critical
-                let value = ext.expect(der::OCTET_STRING).ok_or("bad extension value")?;
+                let mut ext = Der::new(list.take(der::SEQUENCE).ok_or("bad extension")?);
+                let id = ext.take(der::OID).ok_or("bad extension id")?;
+                ext.take(der::BOOLEAN); // critical
+                let value = ext.take(der::OCTET_STRING).ok_or("bad extension value")?;
                 if id == SUBJECT_ALT_NAME {
                     san = Some(value);
                 }
@@ -177,7 +175,7 @@ fn time(t: Tlv<'_>) -> Option<u64> {
 
 /// The DNS names and IP addresses of a subjectAltName value; none if any entry is malformed.
 fn san_names(value: &[u8]) -> Vec<String> {
-    let Some(list) = Der::new(value).expect(der::SEQUENCE) else {
+    let Some(list) = Der::new(value).take(der::SEQUENCE) else {
         return Vec::new();
     };
     let mut list = Der::new(list);
@@ -211,14 +209,14 @@ fn name_string(name: &[u8]) -> String {
     let mut rdns = Vec::new();
     let mut seq = Der::new(name);
     while !seq.is_empty() {
-        let Some(set) = seq.expect(der::SET) else {
+        let Some(set) = seq.take(der::SET) else {
             rdns.push(String::from("?"));
             break;
         };
         let mut set = Der::new(set);
         let mut atvs = Vec::new();
         while !set.is_empty() {
-            match set.expect(der::SEQUENCE).and_then(attribute) {
+            match set.take(der::SEQUENCE).and_then(attribute) {
                 Some(atv) => atvs.push(atv),
                 None => {
                     atvs.push(String::from("?"));
@@ -236,7 +234,7 @@ fn name_string(name: &[u8]) -> String {
 /// value, or the dotted OID and `#` with the hex of the value's encoding (RFC 4514 §2.3–2.4).
 fn attribute(atv: &[u8]) -> Option<String> {
     let mut atv = Der::new(atv);
-    let oid = atv.expect(der::OID)?;
+    let oid = atv.take(der::OID)?;
     let value = atv.any()?;
     let text = match value.tag {
         0x0c => core::str::from_utf8(value.contents).ok(), // UTF8String
@@ -329,9 +327,9 @@ pub(crate) fn rsa_modulus_bits(der: &[u8]) -> Option<usize> {
         (0, key) => key,
         _ => return None,
     };
-    let mut key = Der::new(Der::new(key).expect(der::SEQUENCE)?);
-    let modulus = key.expect(der::INTEGER)?;
-    key.expect(der::INTEGER)?; // the exponent
+    let mut key = Der::new(Der::new(key).take(der::SEQUENCE)?);
+    let modulus = key.take(der::INTEGER)?;
+    key.take(der::INTEGER)?; // the exponent
     let first = modulus.iter().position(|&b| b != 0)?;
     let significant = modulus.get(first..)?;
     let top = significant.first()?;
@@ -525,10 +523,10 @@ mod tests {
         let mut checked = 0;
         for anchor in webpki_roots::TLS_SERVER_ROOTS {
             let contents: &[u8] = anchor.subject.as_ref();
-            let header = Header::new(Tag::Sequence, Length::try_from(contents.len()).unwrap());
-            let mut der = header.unwrap().to_der().unwrap();
+            let header = Header::new(Tag::Sequence, Length::try_from(contents.len()).unwrap()); // ok: test code
+            let mut der = header.unwrap().to_der().unwrap(); // ok: test code
             der.extend_from_slice(contents);
-            let reference = x509_cert::name::Name::from_der(&der).unwrap().to_string();
+            let reference = x509_cert::name::Name::from_der(&der).unwrap().to_string(); // ok: test code
             assert_eq!(name_string(contents), reference);
             checked += 1;
         }

@@ -62,17 +62,13 @@ impl<'a> Der<'a> {
         })
     }
 
-    /// The contents of the next element, which must have tag `tag`.
-    pub(crate) fn expect(&mut self, tag: u8) -> Option<&'a [u8]> {
+    /// The contents of the next element if it has tag `tag`; nothing is consumed otherwise
+    /// (so an absent OPTIONAL field is skipped by ignoring `None`).
+    pub(crate) fn take(&mut self, tag: u8) -> Option<&'a [u8]> {
         let mut ahead = *self;
         let tlv = ahead.any().filter(|t| t.tag == tag)?;
         *self = ahead;
         Some(tlv.contents)
-    }
-
-    /// The contents of the next element if it has tag `tag`; nothing is consumed otherwise.
-    pub(crate) fn optional(&mut self, tag: u8) -> Option<&'a [u8]> {
-        self.expect(tag)
     }
 }
 
@@ -116,12 +112,12 @@ mod tests {
     #[test]
     fn reads_short_and_long_lengths_and_refuses_the_rest() {
         let mut d = Der::new(&[0x02, 0x01, 0x05, 0x04, 0x81, 0x02, 0xaa, 0xbb]);
-        let t = d.any().unwrap();
+        let t = d.any().unwrap(); // ok: test code
         assert_eq!(
             (t.tag, t.contents, t.encoded),
             (0x02, &[5u8][..], &[2u8, 1, 5][..])
         );
-        assert_eq!(d.expect(OCTET_STRING), Some(&[0xaa, 0xbb][..]));
+        assert_eq!(d.take(OCTET_STRING), Some(&[0xaa, 0xbb][..]));
         assert!(d.is_empty());
         for bad in [
             &[0x30, 0x80, 0x00, 0x00][..], // indefinite length
@@ -135,8 +131,8 @@ mod tests {
         }
         // A mismatched tag consumes nothing.
         let mut d = Der::new(&[0x02, 0x01, 0x05]);
-        assert!(d.optional(SEQUENCE).is_none());
-        assert_eq!(d.expect(INTEGER), Some(&[5u8][..]));
+        assert!(d.take(SEQUENCE).is_none());
+        assert_eq!(d.take(INTEGER), Some(&[5u8][..]));
     }
 
     #[test]

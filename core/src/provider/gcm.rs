@@ -342,14 +342,14 @@ mod tests {
     fn reference13() -> &'static dyn Tls13AeadAlgorithm {
         match rustls_rustcrypto::TLS13_AES_256_GCM_SHA384 {
             SupportedCipherSuite::Tls13(s) => s.aead_alg,
-            SupportedCipherSuite::Tls12(_) => unreachable!(),
+            SupportedCipherSuite::Tls12(_) => unreachable!(), // ok: test code
         }
     }
 
     fn reference12() -> &'static dyn Tls12AeadAlgorithm {
         match rustls_rustcrypto::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 {
             SupportedCipherSuite::Tls12(s) => s.aead_alg,
-            SupportedCipherSuite::Tls13(_) => unreachable!(),
+            SupportedCipherSuite::Tls13(_) => unreachable!(), // ok: test code
         }
     }
 
@@ -360,7 +360,7 @@ mod tests {
             payload: OutboundChunks::Single(data),
         };
         let expect = enc.encrypted_payload_len(data.len());
-        let mut record = enc.encrypt(msg, seq).unwrap().encode();
+        let mut record = enc.encrypt(msg, seq).unwrap().encode(); // ok: test code
         let payload = record.split_off(5);
         assert_eq!(payload.len(), expect);
         payload
@@ -396,8 +396,8 @@ mod tests {
             let mut theirs_dec = theirs.decrypter(AeadKey::from(KEY), Iv::new(IV));
             let mut ours_dec = ours.decrypter(AeadKey::from(KEY), Iv::new(IV));
             let expect = (ContentType::Handshake, data.clone());
-            assert_eq!(open(&mut *theirs_dec, app, &a, seq).unwrap(), expect);
-            assert_eq!(open(&mut *ours_dec, app, &b, seq).unwrap(), expect);
+            assert_eq!(open(&mut *theirs_dec, app, &a, seq).unwrap(), expect); // ok: test code
+            assert_eq!(open(&mut *ours_dec, app, &b, seq).unwrap(), expect); // ok: test code
             assert!(open(&mut *ours_dec, app, &b, seq + 1).is_err(), "wrong seq");
         }
     }
@@ -419,11 +419,11 @@ mod tests {
             let mut theirs_dec = theirs.decrypter(AeadKey::from(KEY), fixed);
             let mut ours_dec = ours.decrypter(AeadKey::from(KEY), fixed);
             assert_eq!(
-                open(&mut *theirs_dec, typ, &a, seq).unwrap(),
+                open(&mut *theirs_dec, typ, &a, seq).unwrap(), // ok: test code
                 (typ, data.clone())
             );
             assert_eq!(
-                open(&mut *ours_dec, typ, &b, seq).unwrap(),
+                open(&mut *ours_dec, typ, &b, seq).unwrap(), // ok: test code
                 (typ, data.clone())
             );
             let wrong_type = open(&mut *ours_dec, ContentType::Handshake, &b, seq);
