@@ -159,16 +159,9 @@ pub fn parse_args(args: &[String]) -> Result<BridgeOptions, String> {
 
 /// Runs `tlsferry bridge ARGS…` and returns the process exit code.
 pub fn cli(args: &[String]) -> ExitCode {
-    let opts = match parse_args(args) {
+    let opts = match crate::cli::args::options_or_exit("tlsferry bridge", USAGE, parse_args(args)) {
         Ok(o) => o,
-        Err(e) if e.is_empty() => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("tlsferry bridge: {e}\n{USAGE}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let bridge = match Bridge::bind(opts) {
         Ok(b) => b,

@@ -63,17 +63,11 @@ fn parse_args(args: &[String]) -> Result<WebDemoOptions, String> {
 
 /// Runs `tlsferry demo --web ARGS…` and returns the process exit code.
 pub fn cli(args: &[String]) -> ExitCode {
-    let opts = match parse_args(args) {
-        Ok(o) => o,
-        Err(e) if e.is_empty() => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("tlsferry demo --web: {e}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let opts =
+        match crate::cli::args::options_or_exit("tlsferry demo --web", USAGE, parse_args(args)) {
+            Ok(o) => o,
+            Err(code) => return code,
+        };
     match WebDemo::start(&opts) {
         Ok(demo) => {
             println!("serving {}", demo.url());

@@ -9,8 +9,18 @@ import net from "node:net";
 import tls from "node:tls";
 import { Duplex } from "node:stream";
 
-import { connect, webSocketTransport, TlsError } from "../js/index.js";
-import { makePki, sServer, bridge, websockify, tcpServer, readAll, readBytes, pattern } from "./helpers.mjs";
+import { connect, webSocketTransport } from "../js/index.js";
+import {
+  makePki,
+  sServer,
+  bridge,
+  websockify,
+  tcpServer,
+  readAll,
+  readBytes,
+  pattern,
+  rejectsWith,
+} from "./helpers.mjs";
 
 const pki = makePki();
 process.on("exit", () => pki.remove());
@@ -22,21 +32,6 @@ const dec = (b) => new TextDecoder().decode(b);
 async function viaBridge(t, target, options) {
   const b = await bridge(t, [target]);
   return connect(webSocketTransport(b.url), { serverName: "localhost", caPem: pki.caPem, ...options });
-}
-
-/** Asserts that `promise` rejects with a TlsError of `code`; returns the error. */
-async function rejectsWith(promise, code) {
-  let err;
-  try {
-    await promise;
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err, `expected a ${code} error, got success`);
-  assert.ok(err instanceof TlsError, `expected a TlsError, got ${err?.name}: ${err?.message}`);
-  assert.equal(err.code, code, `wrong code, message: ${err.message}`);
-  assert.ok(err.message.length > 10, "a message a person can read");
-  return err;
 }
 
 test("TLS 1.3 through tlsferry bridge: handshake summary, chain, send and receive, clean close", async (t) => {

@@ -8,6 +8,9 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
+
+import { TlsError } from "../js/index.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -214,4 +217,19 @@ export function pattern(n, seed = 1) {
     out[i] = x & 0xff;
   }
   return out;
+}
+
+/** Asserts that `promise` rejects with a TlsError of `code`; returns the error. */
+export async function rejectsWith(promise, code) {
+  let err;
+  try {
+    await promise;
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err, `expected a ${code} error, got success`);
+  assert.ok(err instanceof TlsError, `expected a TlsError, got ${err?.name}: ${err?.message}`);
+  assert.equal(err.code, code, `wrong code, message: ${err.message}`);
+  assert.ok(err.message.length > 10, "a message a person can read");
+  return err;
 }

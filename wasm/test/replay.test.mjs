@@ -9,8 +9,9 @@ import { readFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { replay, deterministicClientHello, initReplay, TlsError } from "../js/index.js";
+import { replay, deterministicClientHello, initReplay } from "../js/index.js";
 import * as mainModule from "../pkg/tlsferry_wasm.js";
+import { rejectsWith } from "./helpers.mjs";
 
 const DATA = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "tests", "data");
 const read = (...p) => readFileSync(join(DATA, ...p), "utf8");
@@ -21,19 +22,6 @@ const EXAMPLES = [
   ["openssl-tls13.transcript", "TLSv1.3"],
   ["openssl-tls12.transcript", "TLSv1.2"],
 ];
-
-async function rejectsWith(promise, code) {
-  let err;
-  try {
-    await promise;
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err, `expected ${code}, got success`);
-  assert.ok(err instanceof TlsError, `expected a TlsError, got ${err}`);
-  assert.equal(err.code, code, err.message);
-  return err;
-}
 
 test("the replay kit is its own module: the one connections load does not carry it", async () => {
   assert.equal(typeof mainModule.TlsClient, "function");

@@ -214,17 +214,14 @@ mod tests {
         }
         // A signature made with one hash or padding does not pass as another.
         let sig = sign(KEY_2048, SignatureScheme::RSA_PSS_SHA256, message);
-        for (scheme, alg) in SCHEMES
-            .iter()
-            .skip(1)
-            .filter(|(s, _)| *s != SignatureScheme::RSA_PSS_SHA256)
-        {
-            let _ = scheme;
-            assert!(alg.verify_signature(PUB_2048, message, &sig).is_err());
+        for (scheme, alg) in SCHEMES {
+            let verdict = alg.verify_signature(PUB_2048, message, &sig);
+            assert_eq!(
+                verdict.is_ok(),
+                scheme == SignatureScheme::RSA_PSS_SHA256,
+                "{scheme:?}"
+            );
         }
-        assert!(PKCS1_SHA256
-            .verify_signature(PUB_2048, message, &sig)
-            .is_err());
     }
 
     #[test]

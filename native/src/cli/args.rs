@@ -364,6 +364,26 @@ pub fn parse_demo(args: &[String]) -> Result<Parsed<ConnectArgs>, UsageError> {
     Ok(Parsed::Run(a))
 }
 
+/// The outcome of a flag parser whose `Err("")` means `--help`: the options, or the exit
+/// code after printing the usage (to stdout for `--help`, with the error to stderr, exit 2).
+pub fn options_or_exit<T>(
+    command: &str,
+    usage: &str,
+    parsed: Result<T, String>,
+) -> Result<T, std::process::ExitCode> {
+    match parsed {
+        Ok(o) => Ok(o),
+        Err(e) if e.is_empty() => {
+            println!("{usage}");
+            Err(std::process::ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{command}: {e}\n{usage}");
+            Err(std::process::ExitCode::from(2))
+        }
+    }
+}
+
 /// Walks `--flag value` and `--flag=value` arguments, for the subcommands that parse their
 /// own flags (`bridge`, `demo --web`).
 #[derive(Debug)]

@@ -472,23 +472,21 @@ fn send_then_receive(
                 break;
             }
             Err(e) => {
-                rec.close_reason = Some(
-                    if matches!(
-                        tls_error(&e),
-                        Some(tlsferry_core::Error::Peer(
-                            tlsferry_core::PeerError::Truncated { .. }
-                        ))
-                    ) {
-                        "truncated"
-                    } else {
-                        "error"
-                    },
-                );
+                rec.close_reason = Some(failed_close(&e));
                 return Err(Failure::from_io(e, &args.host));
             }
         }
     }
     Ok(())
+}
+
+/// How a session that failed with `e` ended, for the JSON record: `truncated` (EOF without
+/// the peer's close_notify) or `error`.
+fn failed_close(e: &io::Error) -> &'static str {
+    match tls_error(e) {
+        Some(tlsferry_core::Error::Peer(tlsferry_core::PeerError::Truncated { .. })) => "truncated",
+        _ => "error",
+    }
 }
 
 /// The stream's own read timeout fired (not a TLS failure).
@@ -553,18 +551,7 @@ fn copy_stdin(
     let mut received = 0u64;
     let mut buf = vec![0u8; 64 * 1024];
     let fail = |e: io::Error, rec: &mut Record| {
-        rec.close_reason = Some(
-            if matches!(
-                tls_error(&e),
-                Some(tlsferry_core::Error::Peer(
-                    tlsferry_core::PeerError::Truncated { .. }
-                ))
-            ) {
-                "truncated"
-            } else {
-                "error"
-            },
-        );
+        rec.close_reason = Some(failed_close(&e));
         Failure::from_io(e, &args.host)
     };
     // Piped input is usually there at once: give the reader thread a moment before the
