@@ -375,6 +375,25 @@ fn truncation_after_data_prints_the_data_then_exit_3() {
 }
 
 #[test]
+fn json_names_a_truncated_close() {
+    let env = Env::new();
+    let mut server = PythonTlsServer::builder(&env.pki.server)
+        .echo("partial reply: ")
+        .without_close_notify()
+        .start();
+    let out = connect(
+        &env,
+        server.port(),
+        "localhost",
+        &["--send", "Hello, World!", "--json"],
+    );
+    assert_eq!(out.code, Some(3), "{}", out.stderr);
+    let j = parse_json(&out.stdout);
+    assert_eq!(j["close_reason"], q("truncated"), "{}", out.stdout_text());
+    assert!(server.wait_exit(std::time::Duration::from_secs(20)));
+}
+
+#[test]
 fn json_summary_of_a_success() {
     let env = Env::new();
     let server = DemoServer::start(&env.pki.server, Behaviour::Greet).unwrap();
