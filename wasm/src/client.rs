@@ -182,7 +182,7 @@ impl TlsClient {
             .map_or(JsValue::UNDEFINED, convert::error)
     }
 
-    /// When `tick()` is due, in milliseconds since the Unix epoch (compare with
+    /// When `tick()` is due, in whole milliseconds since the Unix epoch (compare with
     /// `Date.now()`); `undefined` when no deadline is pending.
     #[wasm_bindgen(getter)]
     pub fn deadline(&self) -> Option<f64> {

@@ -16,9 +16,13 @@ pub fn now() -> Instant {
     Instant::from_millis(now_ms() as u64)
 }
 
-/// An [`Instant`] as milliseconds since the Unix epoch, for JavaScript timers.
+/// An [`Instant`] as whole milliseconds since the Unix epoch, for JavaScript timers.
+///
+/// Rounded up, so that a timer set for the result finds the deadline due. Converted
+/// from whole milliseconds: nanoseconds since the epoch exceed 2^53, and dividing
+/// them as a float came out a fraction of a millisecond early.
 pub fn to_ms(instant: Instant) -> f64 {
-    instant.as_nanos() as f64 / 1_000_000.0
+    instant.as_nanos().div_ceil(1_000_000) as f64
 }
 
 /// The wall clock for certificate validity: `Date.now()`.
@@ -33,5 +37,23 @@ impl TimeProvider for JsClock {
         } else {
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_convert_to_exact_whole_milliseconds() {
+        // A deadline CI saw reported as ...649.9998: ns since the epoch exceed 2^53.
+        let ms = 1_795_895_696_650u64;
+        assert_eq!(to_ms(Instant::from_millis(ms)), ms as f64);
+        assert_eq!(
+            to_ms(Instant::from_millis(ms) + Duration::from_nanos(1)),
+            (ms + 1) as f64
+        );
+        assert_eq!(to_ms(Instant::ZERO), 0.0);
+        assert_eq!(to_ms(Instant::from_nanos(u64::MAX)), 18_446_744_073_710.0);
     }
 }
