@@ -2,7 +2,7 @@
 //! target, with two parts swapped for faster RustCrypto releases of the same algorithms
 //! (measured in BENCHMARKS.md):
 //!
-//! * AES-GCM records on `aes-gcm` 0.11 ([`suites`], [`gcm`]): its GHASH reduces several
+//! * AES-GCM records on `aes-gcm` 0.11 ([`suites`], `tlsferry-gcm`): its GHASH reduces several
 //!   blocks at once, about 2.4× the speed of the `aes-gcm` 0.10 under rustls-rustcrypto.
 //! * RSA signature verification on `rsa` 0.10 ([`rsa`]): about 4.7× faster per RSA-2048
 //!   verification than `rsa` 0.9's, and moduli up to 8192 bits instead of 4096.
@@ -10,7 +10,6 @@
 //! Key exchange, ECDSA/Ed25519 verification, client-certificate signing, hashes and
 //! ChaCha20-Poly1305 stay rustls-rustcrypto's.
 
-mod gcm;
 mod rsa;
 mod suites;
 

@@ -1,9 +1,7 @@
-//! AES-GCM record protection for TLS 1.3 and TLS 1.2 on RustCrypto's `aes-gcm` 0.11.
+//! AES-GCM record protection for TLS 1.3 and TLS 1.2 (rustls AEAD algorithms).
 //!
-//! The same construction rustls-rustcrypto ships, on the newer crate: its GHASH
-//! (`polyval` 0.7) reduces several blocks at once, which makes AES-128-GCM about 2.4×
-//! faster on x86-64 than the `aes-gcm` 0.10 rustls-rustcrypto is built on (BENCHMARKS.md).
-//! Records are opened in place; the TLS 1.2 explicit nonce is skipped by range, not moved.
+//! The same construction rustls-rustcrypto ships, on `aes-gcm` 0.11. Records are opened
+//! in place; the TLS 1.2 explicit nonce is skipped by range, not moved.
 
 use alloc::boxed::Box;
 use core::marker::PhantomData;
