@@ -2,18 +2,13 @@
 //! constant-time `crypto-bigint` arithmetic verifies an RSA-2048 signature in about a fifth
 //! of the time `rsa` 0.9 (`num-bigint-dig`) needs. Moduli of 2048 to 8192 bits are
 //! accepted, as webpki's *ring* algorithms do; exponents up to 2^33 − 1 (`rsa`'s RSADoS
-//! bound). The verification algorithms of other key types are kept as given.
-
-use alloc::vec::Vec;
+//! bound).
 
 use ::rsa::pss::Pss;
 use ::rsa::{BoxedUint, Pkcs1v15Sign, PublicKey};
-use once_cell::race::OnceBox;
 use pkcs1::der::Decode;
-use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::SignatureVerificationAlgorithm as Algorithm;
 use rustls::pki_types::{alg_id, AlgorithmIdentifier, InvalidSignature};
-use rustls::SignatureScheme;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 /// Smallest and largest modulus verified, in bits (webpki's `RSA_*_2048_8192_*`).
@@ -36,36 +31,21 @@ enum Hash {
 
 /// One RSA signature algorithm, as webpki and rustls look it up.
 #[derive(Debug)]
-struct Rsa {
+pub(super) struct Rsa {
     padding: Padding,
     hash: Hash,
     signature_alg_id: AlgorithmIdentifier,
 }
 
-static PKCS1_SHA256: Rsa = Rsa::new(Padding::Pkcs1, Hash::Sha256, alg_id::RSA_PKCS1_SHA256);
-static PKCS1_SHA384: Rsa = Rsa::new(Padding::Pkcs1, Hash::Sha384, alg_id::RSA_PKCS1_SHA384);
-static PKCS1_SHA512: Rsa = Rsa::new(Padding::Pkcs1, Hash::Sha512, alg_id::RSA_PKCS1_SHA512);
-static PSS_SHA256: Rsa = Rsa::new(Padding::Pss, Hash::Sha256, alg_id::RSA_PSS_SHA256);
-static PSS_SHA384: Rsa = Rsa::new(Padding::Pss, Hash::Sha384, alg_id::RSA_PSS_SHA384);
-static PSS_SHA512: Rsa = Rsa::new(Padding::Pss, Hash::Sha512, alg_id::RSA_PSS_SHA512);
-
-/// Every algorithm, and the one each TLS signature scheme uses.
-static ALL: [&dyn Algorithm; 6] = [
-    &PKCS1_SHA256,
-    &PKCS1_SHA384,
-    &PKCS1_SHA512,
-    &PSS_SHA256,
-    &PSS_SHA384,
-    &PSS_SHA512,
-];
-static BY_SCHEME: [(SignatureScheme, &[&dyn Algorithm]); 6] = [
-    (SignatureScheme::RSA_PKCS1_SHA256, &[&PKCS1_SHA256]),
-    (SignatureScheme::RSA_PKCS1_SHA384, &[&PKCS1_SHA384]),
-    (SignatureScheme::RSA_PKCS1_SHA512, &[&PKCS1_SHA512]),
-    (SignatureScheme::RSA_PSS_SHA256, &[&PSS_SHA256]),
-    (SignatureScheme::RSA_PSS_SHA384, &[&PSS_SHA384]),
-    (SignatureScheme::RSA_PSS_SHA512, &[&PSS_SHA512]),
-];
+pub(super) static PKCS1_SHA256: Rsa =
+    Rsa::new(Padding::Pkcs1, Hash::Sha256, alg_id::RSA_PKCS1_SHA256);
+pub(super) static PKCS1_SHA384: Rsa =
+    Rsa::new(Padding::Pkcs1, Hash::Sha384, alg_id::RSA_PKCS1_SHA384);
+pub(super) static PKCS1_SHA512: Rsa =
+    Rsa::new(Padding::Pkcs1, Hash::Sha512, alg_id::RSA_PKCS1_SHA512);
+pub(super) static PSS_SHA256: Rsa = Rsa::new(Padding::Pss, Hash::Sha256, alg_id::RSA_PSS_SHA256);
+pub(super) static PSS_SHA384: Rsa = Rsa::new(Padding::Pss, Hash::Sha384, alg_id::RSA_PSS_SHA384);
+pub(super) static PSS_SHA512: Rsa = Rsa::new(Padding::Pss, Hash::Sha512, alg_id::RSA_PSS_SHA512);
 
 impl Rsa {
     const fn new(padding: Padding, hash: Hash, signature_alg_id: AlgorithmIdentifier) -> Self {
@@ -129,38 +109,12 @@ fn public_key_from_pkcs1(der: &[u8]) -> Option<PublicKey> {
     PublicKey::new_with_size_limits(n, e, MODULUS_BITS).ok()
 }
 
-/// `base` with its RSA algorithms replaced by this module's; other entries kept in order.
-pub(super) fn with_fast_rsa(base: WebPkiSupportedAlgorithms) -> WebPkiSupportedAlgorithms {
-    static ALGORITHMS: OnceBox<(Vec<&dyn Algorithm>, Vec<Mapping>)> = OnceBox::new();
-    // The tables depend only on `base`, which is always rustls-rustcrypto's static set.
-    let (all, mapping) = ALGORITHMS.get_or_init(|| {
-        let is_rsa = |alg: &&dyn Algorithm| alg.public_key_alg_id() == alg_id::RSA_ENCRYPTION;
-        let all = base
-            .all
-            .iter()
-            .filter(|alg| !is_rsa(alg))
-            .chain(ALL.iter())
-            .copied()
-            .collect();
-        let mapping = base
-            .mapping
-            .iter()
-            .map(|(scheme, algs)| {
-                let ours = BY_SCHEME.iter().find(|(s, _)| s == scheme);
-                ours.copied().unwrap_or((*scheme, *algs))
-            })
-            .collect();
-        alloc::boxed::Box::new((all, mapping))
-    });
-    WebPkiSupportedAlgorithms { all, mapping }
-}
-
-type Mapping = (SignatureScheme, &'static [&'static dyn Algorithm]);
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec::Vec;
     use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    use rustls::SignatureScheme;
 
     // Test-only keys, made with `openssl genpkey` for these tests.
     const KEY_1024: &[u8] = include_bytes!("testdata/rsa1024.pk8.der");
@@ -254,34 +208,6 @@ mod tests {
             let mut key = PUB_2048.to_vec();
             key[i] ^= 0x55;
             let _ = PKCS1_SHA256.verify_signature(&key, message, &sig);
-        }
-    }
-
-    #[test]
-    fn only_the_rsa_entries_are_replaced() {
-        let base = rustls_rustcrypto::provider().signature_verification_algorithms;
-        let ours = with_fast_rsa(base);
-        assert_eq!(ours.all.len(), base.all.len());
-        let rsa = |a: &&dyn Algorithm| a.public_key_alg_id() == alg_id::RSA_ENCRYPTION;
-        let ids = |v: &[&dyn Algorithm]| {
-            v.iter()
-                .map(|a| (a.public_key_alg_id(), a.signature_alg_id()))
-                .collect::<Vec<_>>()
-        };
-        let kept: Vec<_> = base.all.iter().filter(|a| !rsa(a)).copied().collect();
-        let ours_kept: Vec<_> = ours.all.iter().filter(|a| !rsa(a)).copied().collect();
-        assert_eq!(ids(&ours_kept), ids(&kept));
-        assert_eq!(ours.all.iter().filter(|a| rsa(a)).count(), ALL.len());
-        let schemes = |m: &[(SignatureScheme, &[&dyn Algorithm])]| {
-            m.iter().map(|(s, _)| *s).collect::<Vec<_>>()
-        };
-        assert_eq!(schemes(ours.mapping), schemes(base.mapping));
-        for (scheme, algs) in ours.mapping {
-            let expect = BY_SCHEME.iter().find(|(s, _)| s == scheme);
-            match expect {
-                Some((_, ours)) => assert!(core::ptr::eq(*algs, *ours), "{scheme:?}"),
-                None => assert!(algs.iter().all(|a| !rsa(a)), "{scheme:?}"),
-            }
         }
     }
 }

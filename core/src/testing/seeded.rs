@@ -1,18 +1,15 @@
-//! The seeded crypto provider: rustls-rustcrypto with every random byte drawn from one
-//! ChaCha20 stream, including the key-exchange secrets.
+//! The seeded crypto provider: the default provider with every random byte drawn from
+//! one ChaCha20 stream, including the key-exchange secrets.
 
 use alloc::boxed::Box;
-use alloc::vec::Vec;
 use core::fmt;
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use rustls::crypto::{
-    ActiveKeyExchange, CryptoProvider, GetRandomFailed, SecureRandom, SharedSecret,
-    SupportedKxGroup,
-};
-use rustls::{NamedGroup, PeerMisbehaved};
+use rustls::crypto::{CryptoProvider, GetRandomFailed, SecureRandom, SupportedKxGroup};
 use spin::Mutex;
+
+use crate::provider::kx::{Curve, Group};
 
 /// The 32-byte seed of a deterministic session.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,121 +59,10 @@ impl SecureRandom for SeededRng {
     }
 }
 
-/// Which curve a seeded group uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Curve {
-    X25519,
-    P256,
-    P384,
-}
-
-/// A key-exchange group whose ephemeral secrets come from the seeded stream.
-#[derive(Debug)]
-struct SeededGroup {
-    curve: Curve,
-    rng: &'static SeededRng,
-}
-
-impl SupportedKxGroup for SeededGroup {
-    fn name(&self) -> NamedGroup {
-        match self.curve {
-            Curve::X25519 => NamedGroup::X25519,
-            Curve::P256 => NamedGroup::secp256r1,
-            Curve::P384 => NamedGroup::secp384r1,
-        }
-    }
-
-    fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, rustls::Error> {
-        let mut rng = self.rng.0.lock();
-        let secret = match self.curve {
-            Curve::X25519 => {
-                let secret = x25519_dalek::EphemeralSecret::random_from_rng(&mut *rng);
-                let public = x25519_dalek::PublicKey::from(&secret);
-                Secret::X25519(secret, public)
-            }
-            Curve::P256 => {
-                let secret = p256::ecdh::EphemeralSecret::random(&mut *rng);
-                let public = secret.public_key().to_sec1_bytes().into_vec();
-                Secret::P256(secret, public)
-            }
-            Curve::P384 => {
-                let secret = p384::ecdh::EphemeralSecret::random(&mut *rng);
-                let public = secret.public_key().to_sec1_bytes().into_vec();
-                Secret::P384(secret, public)
-            }
-        };
-        Ok(Box::new(SeededExchange {
-            group: self.name(),
-            secret,
-        }))
-    }
-}
-
-enum Secret {
-    X25519(x25519_dalek::EphemeralSecret, x25519_dalek::PublicKey),
-    P256(p256::ecdh::EphemeralSecret, Vec<u8>),
-    P384(p384::ecdh::EphemeralSecret, Vec<u8>),
-}
-
-/// One started key exchange.
-struct SeededExchange {
-    group: NamedGroup,
-    secret: Secret,
-}
-
-impl fmt::Debug for SeededExchange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SeededExchange")
-            .field("group", &self.group)
-            .finish_non_exhaustive()
-    }
-}
-
-fn invalid_share() -> rustls::Error {
-    rustls::Error::from(PeerMisbehaved::InvalidKeyShare)
-}
-
-impl ActiveKeyExchange for SeededExchange {
-    fn complete(self: Box<Self>, peer: &[u8]) -> Result<SharedSecret, rustls::Error> {
-        match self.secret {
-            Secret::X25519(secret, _) => {
-                let peer: [u8; 32] = peer.try_into().map_err(|_| invalid_share())?;
-                let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(peer));
-                // An all-zero result means the peer sent a low-order point (RFC 7748 §6.1).
-                if !shared.was_contributory() {
-                    return Err(invalid_share());
-                }
-                Ok(SharedSecret::from(shared.as_bytes().as_slice()))
-            }
-            Secret::P256(secret, _) => {
-                let peer = p256::PublicKey::from_sec1_bytes(peer).map_err(|_| invalid_share())?;
-                let shared = secret.diffie_hellman(&peer);
-                Ok(SharedSecret::from(shared.raw_secret_bytes().as_slice()))
-            }
-            Secret::P384(secret, _) => {
-                let peer = p384::PublicKey::from_sec1_bytes(peer).map_err(|_| invalid_share())?;
-                let shared = secret.diffie_hellman(&peer);
-                Ok(SharedSecret::from(shared.raw_secret_bytes().as_slice()))
-            }
-        }
-    }
-
-    fn pub_key(&self) -> &[u8] {
-        match &self.secret {
-            Secret::X25519(_, public) => public.as_bytes(),
-            Secret::P256(_, public) | Secret::P384(_, public) => public,
-        }
-    }
-
-    fn group(&self) -> NamedGroup {
-        self.group
-    }
-}
-
-/// rustls-rustcrypto's provider with every random byte drawn from `seed`: the client
-/// random, the legacy session id, rustls' extension-order shuffle and the X25519, P-256
-/// and P-384 ephemeral secrets. Cipher suites, signature verification and the key
-/// provider are rustls-rustcrypto's own.
+/// The default provider with every random byte drawn from `seed`: the client random,
+/// the legacy session id, rustls' extension-order shuffle and the X25519, P-256 and
+/// P-384 ephemeral secrets. Cipher suites, signature verification and the key provider
+/// are the default provider's.
 ///
 /// **Testing only**: anyone who knows the seed can decrypt the session.
 ///
@@ -191,19 +77,10 @@ pub fn seeded_provider(seed: &Seed) -> CryptoProvider {
     let rng: &'static SeededRng = Box::leak(Box::new(SeededRng(Mutex::new(
         ChaCha20Rng::from_seed(seed.0),
     ))));
-    let groups: &'static [SeededGroup; 3] = Box::leak(Box::new([
-        SeededGroup {
-            curve: Curve::X25519,
-            rng,
-        },
-        SeededGroup {
-            curve: Curve::P256,
-            rng,
-        },
-        SeededGroup {
-            curve: Curve::P384,
-            rng,
-        },
+    let groups: &'static [Group; 3] = Box::leak(Box::new([
+        Group::new(Curve::X25519, rng),
+        Group::new(Curve::P256, rng),
+        Group::new(Curve::P384, rng),
     ]));
     let base = crate::default_provider();
     CryptoProvider {
@@ -219,6 +96,7 @@ pub fn seeded_provider(seed: &Seed) -> CryptoProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rustls::crypto::ActiveKeyExchange;
 
     fn start(provider: &CryptoProvider, i: usize) -> Box<dyn ActiveKeyExchange> {
         provider.kx_groups[i].start().unwrap() // ok: test code
