@@ -10,12 +10,15 @@
 //! * signature verification: RSA on `rsa` 0.10 ([`rsa`], about 4.7× faster per
 //!   RSA-2048 verification than `rsa` 0.9, moduli up to 8192 bits), ECDSA and Ed25519
 //!   ([`ec`]) on the crates rustls-rustcrypto uses;
-//! * randomness (getrandom) and client-certificate keys: rustls-rustcrypto's.
+//! * client-certificate keys ([`keys`]): RSA on `rsa` 0.10 (randomness from the
+//!   provider's source), ECDSA and Ed25519 with rustls-rustcrypto's signers;
+//! * randomness: rustls-rustcrypto's (getrandom).
 //!
 //! Suites, groups, algorithms and their order are rustls-rustcrypto's, so the
 //! ClientHello is too.
 
 mod ec;
+pub(crate) mod keys;
 pub(crate) mod kx;
 mod rsa;
 mod suites;
@@ -32,6 +35,8 @@ static RANDOM: rustls_rustcrypto::Provider = rustls_rustcrypto::Provider;
 static X25519: Group = Group::new(Curve::X25519, &RANDOM);
 static SECP256R1: Group = Group::new(Curve::P256, &RANDOM);
 static SECP384R1: Group = Group::new(Curve::P384, &RANDOM);
+
+static KEYS: keys::Keys = keys::Keys::new(&RANDOM);
 
 /// Signature algorithms for certificates and handshake signatures, and the ones each
 /// TLS signature scheme may use (an ECDSA scheme names the hash, and either curve).
@@ -70,8 +75,8 @@ static ALGORITHMS: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
 
 /// The default crypto provider: rustls-rustcrypto's suites, groups and algorithms (pure
 /// Rust, identical on every target), with AES-GCM on `aes-gcm` 0.11 and RSA
-/// verification on `rsa` 0.10, both several times faster; key-exchange secrets come from
-/// the provider's random source.
+/// verification and signing on `rsa` 0.10, several times faster; key-exchange secrets and
+/// RSA blinding come from the provider's random source.
 pub fn default_provider() -> CryptoProvider {
     CryptoProvider {
         cipher_suites: suites::ALL.to_vec(),
@@ -80,7 +85,7 @@ pub fn default_provider() -> CryptoProvider {
             .to_vec(),
         signature_verification_algorithms: ALGORITHMS,
         secure_random: &RANDOM,
-        key_provider: &RANDOM,
+        key_provider: &KEYS,
     }
 }
 

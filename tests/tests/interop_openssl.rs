@@ -148,7 +148,14 @@ fn alpn_is_negotiated_or_absent() {
 
 #[test]
 fn client_certificate_required() {
-    let pki = TestPki::new(KeyKind::EcdsaP256);
+    // Client keys of every kind the provider signs with: the server checks the signature.
+    for kind in [KeyKind::EcdsaP256, KeyKind::Rsa2048, KeyKind::Ed25519] {
+        client_certificate_required_with(kind);
+    }
+}
+
+fn client_certificate_required_with(kind: KeyKind) {
+    let pki = TestPki::new(kind);
     for tls12 in [false, true] {
         let b = OpenSslServer::builder(&pki.server)
             .client_ca(&pki.root.pem, true)
@@ -168,7 +175,7 @@ fn client_certificate_required() {
         assert_eq!(read_line(&mut tls), "trec htiw\n");
         assert!(
             server.wait_for_output("CN = tlsferry test client", WAIT),
-            "server did not verify the client:\n{}",
+            "{kind:?} tls12={tls12}: server did not verify the client:\n{}",
             server.output()
         );
         tls.shutdown().unwrap();

@@ -9,6 +9,7 @@ use rand_core::SeedableRng;
 use rustls::crypto::{CryptoProvider, GetRandomFailed, SecureRandom, SupportedKxGroup};
 use spin::Mutex;
 
+use crate::provider::keys::Keys;
 use crate::provider::kx::{Curve, Group};
 
 /// The 32-byte seed of a deterministic session.
@@ -60,19 +61,19 @@ impl SecureRandom for SeededRng {
 }
 
 /// The default provider with every random byte drawn from `seed`: the client random,
-/// the legacy session id, rustls' extension-order shuffle and the X25519, P-256 and
-/// P-384 ephemeral secrets. Cipher suites, signature verification and the key provider
-/// are the default provider's.
+/// the legacy session id, rustls' extension-order shuffle, the X25519, P-256 and P-384
+/// ephemeral secrets, and the salts and blinding of RSA client-certificate signatures.
+/// Cipher suites and signature verification are the default provider's.
 ///
 /// **Testing only**: anyone who knows the seed can decrypt the session.
 ///
-/// rustls wants `&'static` references for the random source and the groups, so each
-/// call leaks one generator (about 200 bytes) and three group descriptors. Build one
-/// provider per deterministic connection: two connections sharing a provider draw
-/// from the same stream and so depend on their order.
+/// rustls wants `&'static` references for the random source, the groups and the key
+/// loader, so each call leaks them (about 300 bytes). Build one provider per
+/// deterministic connection: two connections sharing a provider draw from the same
+/// stream and so depend on their order.
 ///
-/// Not deterministic even with this provider: client-certificate signatures whose
-/// scheme is randomized (RSA-PSS draws its salt from the OS).
+/// Not deterministic even with this provider: ECDSA client-certificate signatures,
+/// whose signers (rustls-rustcrypto's) add OS randomness.
 pub fn seeded_provider(seed: &Seed) -> CryptoProvider {
     let rng: &'static SeededRng = Box::leak(Box::new(SeededRng(Mutex::new(
         ChaCha20Rng::from_seed(seed.0),
@@ -82,6 +83,7 @@ pub fn seeded_provider(seed: &Seed) -> CryptoProvider {
         Group::new(Curve::P256, rng),
         Group::new(Curve::P384, rng),
     ]));
+    let keys: &'static Keys = Box::leak(Box::new(Keys::new(rng)));
     let base = crate::default_provider();
     CryptoProvider {
         kx_groups: groups
@@ -89,6 +91,7 @@ pub fn seeded_provider(seed: &Seed) -> CryptoProvider {
             .map(|g| g as &'static dyn SupportedKxGroup)
             .collect(),
         secure_random: rng,
+        key_provider: keys,
         ..base
     }
 }
