@@ -90,7 +90,7 @@ struct Fields<'a> {
 /// 2.5.29.17 (subjectAltName)
 const SUBJECT_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x11];
 /// 1.2.840.113549.1.1.1 (rsaEncryption)
-const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+pub(crate) const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
 
 impl<'a> Fields<'a> {
     fn parse(der: &'a [u8]) -> Result<Self, &'static str> {

@@ -352,13 +352,18 @@ fn bad_local_input_exit_2_names_the_input() {
     }
 }
 
+/// An echo server that closes TCP without close_notify after its reply.
+fn truncating_echo_server(env: &Env) -> PythonTlsServer {
+    PythonTlsServer::builder(&env.pki.server)
+        .echo("partial reply: ")
+        .without_close_notify()
+        .start()
+}
+
 #[test]
 fn truncation_after_data_prints_the_data_then_exit_3() {
     let env = Env::new();
-    let mut server = PythonTlsServer::builder(&env.pki.server)
-        .echo("partial reply: ")
-        .without_close_notify()
-        .start();
+    let mut server = truncating_echo_server(&env);
     let out = connect(
         &env,
         server.port(),
@@ -377,10 +382,7 @@ fn truncation_after_data_prints_the_data_then_exit_3() {
 #[test]
 fn json_names_a_truncated_close() {
     let env = Env::new();
-    let mut server = PythonTlsServer::builder(&env.pki.server)
-        .echo("partial reply: ")
-        .without_close_notify()
-        .start();
+    let mut server = truncating_echo_server(&env);
     let out = connect(
         &env,
         server.port(),

@@ -10,29 +10,15 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
-use ::rsa::pss::Pss;
 use ::rsa::rand_core::{TryCryptoRng, TryRng};
-use ::rsa::{BoxedUint, Pkcs1v15Sign, PrivateKey};
+use ::rsa::{BoxedUint, PrivateKey};
 use pkcs1::der::Decode;
 use rustls::crypto::{KeyProvider, SecureRandom};
 use rustls::pki_types::PrivateKeyDer;
 use rustls::sign::{Signer, SigningKey};
 use rustls::{Error, SignatureAlgorithm, SignatureScheme};
-use sha2::{Digest, Sha256, Sha384, Sha512};
 
-/// `rsaEncryption` (RFC 8017 Appendix C), the PKCS#8 algorithm of an RSA key.
-const RSA_ENCRYPTION: pkcs1::ObjectIdentifier =
-    pkcs1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-
-/// RSA schemes in the order this key prefers them: PSS first, larger hashes first.
-const RSA_SCHEMES: [SignatureScheme; 6] = [
-    SignatureScheme::RSA_PSS_SHA512,
-    SignatureScheme::RSA_PSS_SHA384,
-    SignatureScheme::RSA_PSS_SHA256,
-    SignatureScheme::RSA_PKCS1_SHA512,
-    SignatureScheme::RSA_PKCS1_SHA384,
-    SignatureScheme::RSA_PKCS1_SHA256,
-];
+use super::rsa::{Rsa, SIGNING_ORDER};
 
 /// Loads private keys; RSA signatures draw their randomness from `rng`.
 #[derive(Debug)]
@@ -73,7 +59,7 @@ impl KeyProvider for Keys {
 /// The PKCS#1 `RSAPrivateKey` inside a PKCS#8 document, if it holds an RSA key.
 fn rsa_in_pkcs8(der: &[u8]) -> Option<&[u8]> {
     let info = pkcs8::PrivateKeyInfo::from_der(der).ok()?;
-    (info.algorithm.oid == RSA_ENCRYPTION).then_some(info.private_key)
+    (info.algorithm.oid.as_bytes() == crate::cert::RSA_ENCRYPTION).then_some(info.private_key)
 }
 
 /// A two-prime PKCS#1 `RSAPrivateKey`, checked for consistency (`d·e ≡ 1 mod λ(n)`).
@@ -110,11 +96,13 @@ impl fmt::Debug for RsaKey {
 
 impl SigningKey for RsaKey {
     fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn Signer>> {
-        let scheme = RSA_SCHEMES.into_iter().find(|s| offered.contains(s))?;
+        let alg = SIGNING_ORDER
+            .into_iter()
+            .find(|alg| offered.contains(&alg.scheme()))?;
         Some(Box::new(RsaSigner {
             key: Arc::clone(&self.key),
             rng: self.rng,
-            scheme,
+            alg,
         }))
     }
 
@@ -123,55 +111,31 @@ impl SigningKey for RsaKey {
     }
 }
 
-/// An RSA key bound to one scheme.
+/// An RSA key bound to one algorithm.
 struct RsaSigner {
     key: Arc<PrivateKey>,
     rng: &'static dyn SecureRandom,
-    scheme: SignatureScheme,
+    alg: &'static Rsa,
 }
 
 impl fmt::Debug for RsaSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RsaSigner")
-            .field("scheme", &self.scheme)
+            .field("scheme", &self.alg.scheme())
             .finish_non_exhaustive()
     }
 }
 
 impl Signer for RsaSigner {
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
-        let mut rng = Rng(self.rng);
-        let key = &*self.key;
-        // PSS salts are as long as the hash (RFC 8446 §4.2.3; `Pss::new`).
-        let signed = match self.scheme {
-            SignatureScheme::RSA_PSS_SHA512 => sign_pss::<Sha512>(key, &mut rng, message),
-            SignatureScheme::RSA_PSS_SHA384 => sign_pss::<Sha384>(key, &mut rng, message),
-            SignatureScheme::RSA_PSS_SHA256 => sign_pss::<Sha256>(key, &mut rng, message),
-            SignatureScheme::RSA_PKCS1_SHA512 => sign_pkcs1::<Sha512>(key, &mut rng, message),
-            SignatureScheme::RSA_PKCS1_SHA384 => sign_pkcs1::<Sha384>(key, &mut rng, message),
-            SignatureScheme::RSA_PKCS1_SHA256 => sign_pkcs1::<Sha256>(key, &mut rng, message),
-            _ => return Err(Error::General("not an RSA signature scheme".into())),
-        };
-        signed.map_err(|e| Error::General(format!("RSA signing failed: {e}")))
+        self.alg
+            .sign(&self.key, &mut Rng(self.rng), message)
+            .map_err(|e| Error::General(format!("RSA signing failed: {e}")))
     }
 
     fn scheme(&self) -> SignatureScheme {
-        self.scheme
+        self.alg.scheme()
     }
-}
-
-fn sign_pkcs1<D>(key: &PrivateKey, rng: &mut Rng, message: &[u8]) -> ::rsa::Result<Vec<u8>>
-where
-    D: Digest + sha2::digest::const_oid::AssociatedOid,
-{
-    key.sign_with_rng(rng, Pkcs1v15Sign::new::<D>(), &D::digest(message))
-}
-
-fn sign_pss<D>(key: &PrivateKey, rng: &mut Rng, message: &[u8]) -> ::rsa::Result<Vec<u8>>
-where
-    D: Digest + sha2::digest::FixedOutputReset,
-{
-    key.sign_with_rng(rng, Pss::<D>::new(), &D::digest(message))
 }
 
 /// The provider's random source as the `rand_core` generator `rsa` asks for.
@@ -215,8 +179,6 @@ impl TryCryptoRng for Rng {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::rsa::{PKCS1_SHA256, PKCS1_SHA384, PKCS1_SHA512};
-    use crate::provider::rsa::{PSS_SHA256, PSS_SHA384, PSS_SHA512};
     use rustls::pki_types::{
         PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer, SignatureVerificationAlgorithm,
     };
@@ -229,38 +191,24 @@ mod tests {
         PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der.to_vec()))
     }
 
-    fn verifier(scheme: SignatureScheme) -> &'static dyn SignatureVerificationAlgorithm {
-        match scheme {
-            SignatureScheme::RSA_PKCS1_SHA256 => &PKCS1_SHA256,
-            SignatureScheme::RSA_PKCS1_SHA384 => &PKCS1_SHA384,
-            SignatureScheme::RSA_PKCS1_SHA512 => &PKCS1_SHA512,
-            SignatureScheme::RSA_PSS_SHA256 => &PSS_SHA256,
-            SignatureScheme::RSA_PSS_SHA384 => &PSS_SHA384,
-            _ => &PSS_SHA512,
-        }
-    }
-
     #[test]
     fn rsa_signatures_verify_for_every_scheme_and_rustls_rustcrypto_agrees() {
         let message = b"tlsferry CertificateVerify content";
         let ours = KEYS.load_private_key(pkcs8(KEY_2048)).unwrap(); // ok: test code
         assert_eq!(ours.algorithm(), SignatureAlgorithm::RSA);
         let theirs = rustls_rustcrypto::provider().signature_verification_algorithms;
-        for scheme in RSA_SCHEMES {
+        for alg in SIGNING_ORDER {
+            let scheme = alg.scheme();
             let signer = ours.choose_scheme(&[scheme]).unwrap(); // ok: test code
             assert_eq!(signer.scheme(), scheme);
             let sig = signer.sign(message).unwrap(); // ok: test code
-            assert!(verifier(scheme)
-                .verify_signature(PUB_2048, message, &sig)
-                .is_ok());
+            assert!(alg.verify_signature(PUB_2048, message, &sig).is_ok());
             let (_, algs) = theirs.mapping.iter().find(|(s, _)| *s == scheme).unwrap(); // ok: test code
             assert!(
                 algs[0].verify_signature(PUB_2048, message, &sig).is_ok(),
                 "{scheme:?}"
             );
-            assert!(verifier(scheme)
-                .verify_signature(PUB_2048, b"other", &sig)
-                .is_err());
+            assert!(alg.verify_signature(PUB_2048, b"other", &sig).is_err());
         }
         // PSS is preferred, the largest hash first; nothing for a non-RSA scheme.
         let all = [
@@ -269,6 +217,9 @@ mod tests {
         ];
         let preferred = ours.choose_scheme(&all).map(|s| s.scheme());
         assert_eq!(preferred, Some(SignatureScheme::RSA_PSS_SHA256));
+        let every = SIGNING_ORDER.map(|alg| alg.scheme());
+        let preferred = ours.choose_scheme(&every).map(|s| s.scheme());
+        assert_eq!(preferred, Some(SignatureScheme::RSA_PSS_SHA512));
         assert!(ours.choose_scheme(&[SignatureScheme::ED25519]).is_none());
     }
 
@@ -327,9 +278,9 @@ mod tests {
         }
         static BROKEN: Keys = Keys::new(&Broken);
         let key = BROKEN.load_private_key(pkcs8(KEY_2048)).unwrap(); // ok: test code
-        for scheme in RSA_SCHEMES {
-            let signed = key.choose_scheme(&[scheme]).unwrap().sign(b"m"); // ok: test code
-            assert!(signed.is_err(), "{scheme:?}");
+        for alg in SIGNING_ORDER {
+            let signed = key.choose_scheme(&[alg.scheme()]).unwrap().sign(b"m"); // ok: test code
+            assert!(signed.is_err(), "{:?}", alg.scheme());
         }
     }
 }

@@ -1,14 +1,18 @@
-//! RSA signature verification (PKCS#1 v1.5 and PSS, SHA-256/384/512) on `rsa` 0.10, whose
-//! constant-time `crypto-bigint` arithmetic verifies an RSA-2048 signature in about a fifth
-//! of the time `rsa` 0.9 (`num-bigint-dig`) needs. Moduli of 2048 to 8192 bits are
-//! accepted, as webpki's *ring* algorithms do; exponents up to 2^33 − 1 (`rsa`'s RSADoS
-//! bound).
+//! RSA signatures (PKCS#1 v1.5 and PSS, SHA-256/384/512) on `rsa` 0.10: verification,
+//! whose constant-time `crypto-bigint` arithmetic checks an RSA-2048 signature in about a
+//! fifth of the time `rsa` 0.9 (`num-bigint-dig`) needs, and signing for client keys
+//! ([`super::keys`]). Moduli of 2048 to 8192 bits are verified, as webpki's *ring*
+//! algorithms do; exponents up to 2^33 − 1 (`rsa`'s RSADoS bound).
+
+use alloc::vec::Vec;
 
 use ::rsa::pss::Pss;
-use ::rsa::{BoxedUint, Pkcs1v15Sign, PublicKey};
+use ::rsa::rand_core::TryCryptoRng;
+use ::rsa::{BoxedUint, Pkcs1v15Sign, PrivateKey, PublicKey};
 use pkcs1::der::Decode;
 use rustls::pki_types::SignatureVerificationAlgorithm as Algorithm;
 use rustls::pki_types::{alg_id, AlgorithmIdentifier, InvalidSignature};
+use rustls::SignatureScheme;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 /// Smallest and largest modulus verified, in bits (webpki's `RSA_*_2048_8192_*`).
@@ -29,30 +33,99 @@ enum Hash {
     Sha512,
 }
 
-/// One RSA signature algorithm, as webpki and rustls look it up.
+/// One RSA signature algorithm, as webpki and rustls look it up, and the TLS scheme that
+/// names it.
 #[derive(Debug)]
 pub(super) struct Rsa {
     padding: Padding,
     hash: Hash,
     signature_alg_id: AlgorithmIdentifier,
+    scheme: SignatureScheme,
 }
 
-pub(super) static PKCS1_SHA256: Rsa =
-    Rsa::new(Padding::Pkcs1, Hash::Sha256, alg_id::RSA_PKCS1_SHA256);
-pub(super) static PKCS1_SHA384: Rsa =
-    Rsa::new(Padding::Pkcs1, Hash::Sha384, alg_id::RSA_PKCS1_SHA384);
-pub(super) static PKCS1_SHA512: Rsa =
-    Rsa::new(Padding::Pkcs1, Hash::Sha512, alg_id::RSA_PKCS1_SHA512);
-pub(super) static PSS_SHA256: Rsa = Rsa::new(Padding::Pss, Hash::Sha256, alg_id::RSA_PSS_SHA256);
-pub(super) static PSS_SHA384: Rsa = Rsa::new(Padding::Pss, Hash::Sha384, alg_id::RSA_PSS_SHA384);
-pub(super) static PSS_SHA512: Rsa = Rsa::new(Padding::Pss, Hash::Sha512, alg_id::RSA_PSS_SHA512);
+pub(super) static PKCS1_SHA256: Rsa = Rsa::new(
+    Padding::Pkcs1,
+    Hash::Sha256,
+    alg_id::RSA_PKCS1_SHA256,
+    SignatureScheme::RSA_PKCS1_SHA256,
+);
+pub(super) static PKCS1_SHA384: Rsa = Rsa::new(
+    Padding::Pkcs1,
+    Hash::Sha384,
+    alg_id::RSA_PKCS1_SHA384,
+    SignatureScheme::RSA_PKCS1_SHA384,
+);
+pub(super) static PKCS1_SHA512: Rsa = Rsa::new(
+    Padding::Pkcs1,
+    Hash::Sha512,
+    alg_id::RSA_PKCS1_SHA512,
+    SignatureScheme::RSA_PKCS1_SHA512,
+);
+pub(super) static PSS_SHA256: Rsa = Rsa::new(
+    Padding::Pss,
+    Hash::Sha256,
+    alg_id::RSA_PSS_SHA256,
+    SignatureScheme::RSA_PSS_SHA256,
+);
+pub(super) static PSS_SHA384: Rsa = Rsa::new(
+    Padding::Pss,
+    Hash::Sha384,
+    alg_id::RSA_PSS_SHA384,
+    SignatureScheme::RSA_PSS_SHA384,
+);
+pub(super) static PSS_SHA512: Rsa = Rsa::new(
+    Padding::Pss,
+    Hash::Sha512,
+    alg_id::RSA_PSS_SHA512,
+    SignatureScheme::RSA_PSS_SHA512,
+);
+
+/// Every algorithm, in the order a client key prefers to sign with them: PSS first, the
+/// larger hash first.
+pub(super) static SIGNING_ORDER: [&Rsa; 6] = [
+    &PSS_SHA512,
+    &PSS_SHA384,
+    &PSS_SHA256,
+    &PKCS1_SHA512,
+    &PKCS1_SHA384,
+    &PKCS1_SHA256,
+];
 
 impl Rsa {
-    const fn new(padding: Padding, hash: Hash, signature_alg_id: AlgorithmIdentifier) -> Self {
+    const fn new(
+        padding: Padding,
+        hash: Hash,
+        signature_alg_id: AlgorithmIdentifier,
+        scheme: SignatureScheme,
+    ) -> Self {
         Rsa {
             padding,
             hash,
             signature_alg_id,
+            scheme,
+        }
+    }
+
+    /// The TLS signature scheme of this algorithm.
+    pub(super) fn scheme(&self) -> SignatureScheme {
+        self.scheme
+    }
+
+    /// Signs `message` with `key`; `rng` blinds the private-key operation and draws PSS
+    /// salts (as long as the hash: RFC 8446 §4.2.3, `Pss::new`).
+    pub(super) fn sign<R: TryCryptoRng + ?Sized>(
+        &self,
+        key: &PrivateKey,
+        rng: &mut R,
+        message: &[u8],
+    ) -> ::rsa::Result<Vec<u8>> {
+        match (self.padding, self.hash) {
+            (Padding::Pkcs1, Hash::Sha256) => sign_pkcs1::<Sha256, R>(key, rng, message),
+            (Padding::Pkcs1, Hash::Sha384) => sign_pkcs1::<Sha384, R>(key, rng, message),
+            (Padding::Pkcs1, Hash::Sha512) => sign_pkcs1::<Sha512, R>(key, rng, message),
+            (Padding::Pss, Hash::Sha256) => sign_pss::<Sha256, R>(key, rng, message),
+            (Padding::Pss, Hash::Sha384) => sign_pss::<Sha384, R>(key, rng, message),
+            (Padding::Pss, Hash::Sha512) => sign_pss::<Sha512, R>(key, rng, message),
         }
     }
 }
@@ -100,6 +173,22 @@ where
     key.verify(Pss::<D>::new(), &D::digest(message), signature)
 }
 
+fn sign_pkcs1<D, R>(key: &PrivateKey, rng: &mut R, message: &[u8]) -> ::rsa::Result<Vec<u8>>
+where
+    D: Digest + sha2::digest::const_oid::AssociatedOid,
+    R: TryCryptoRng + ?Sized,
+{
+    key.sign_with_rng(rng, Pkcs1v15Sign::new::<D>(), &D::digest(message))
+}
+
+fn sign_pss<D, R>(key: &PrivateKey, rng: &mut R, message: &[u8]) -> ::rsa::Result<Vec<u8>>
+where
+    D: Digest + sha2::digest::FixedOutputReset,
+    R: TryCryptoRng + ?Sized,
+{
+    key.sign_with_rng(rng, Pss::<D>::new(), &D::digest(message))
+}
+
 /// A PKCS#1 `RSAPublicKey` (what webpki passes: the SPKI's bit string) as a key, if it
 /// decodes and its size and exponent are acceptable.
 fn public_key_from_pkcs1(der: &[u8]) -> Option<PublicKey> {
@@ -112,9 +201,7 @@ fn public_key_from_pkcs1(der: &[u8]) -> Option<PublicKey> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::vec::Vec;
     use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-    use rustls::SignatureScheme;
 
     // Test-only keys, made with `openssl genpkey` for these tests.
     const KEY_1024: &[u8] = include_bytes!("testdata/rsa1024.pk8.der");
@@ -124,14 +211,10 @@ mod tests {
     const KEY_4096: &[u8] = include_bytes!("testdata/rsa4096.pk8.der");
     const PUB_4096: &[u8] = include_bytes!("testdata/rsa4096.pub.der");
 
-    const SCHEMES: [(SignatureScheme, &Rsa); 6] = [
-        (SignatureScheme::RSA_PKCS1_SHA256, &PKCS1_SHA256),
-        (SignatureScheme::RSA_PKCS1_SHA384, &PKCS1_SHA384),
-        (SignatureScheme::RSA_PKCS1_SHA512, &PKCS1_SHA512),
-        (SignatureScheme::RSA_PSS_SHA256, &PSS_SHA256),
-        (SignatureScheme::RSA_PSS_SHA384, &PSS_SHA384),
-        (SignatureScheme::RSA_PSS_SHA512, &PSS_SHA512),
-    ];
+    /// Every algorithm with its scheme.
+    fn schemes() -> impl Iterator<Item = (SignatureScheme, &'static Rsa)> {
+        SIGNING_ORDER.into_iter().map(|alg| (alg.scheme(), alg))
+    }
 
     /// Signs with rustls-rustcrypto (`rsa` 0.9): an independent implementation.
     fn sign(key: &[u8], scheme: SignatureScheme, message: &[u8]) -> Vec<u8> {
@@ -148,7 +231,7 @@ mod tests {
     fn verifies_what_rustls_rustcrypto_signs_and_nothing_else() {
         let message = b"tlsferry CertificateVerify content";
         for (key, public) in [(KEY_2048, PUB_2048), (KEY_4096, PUB_4096)] {
-            for (scheme, alg) in SCHEMES {
+            for (scheme, alg) in schemes() {
                 let sig = sign(key, scheme, message);
                 let verdict = alg.verify_signature(public, message, &sig);
                 assert!(verdict.is_ok(), "{scheme:?}");
@@ -168,7 +251,7 @@ mod tests {
         }
         // A signature made with one hash or padding does not pass as another.
         let sig = sign(KEY_2048, SignatureScheme::RSA_PSS_SHA256, message);
-        for (scheme, alg) in SCHEMES {
+        for (scheme, alg) in schemes() {
             let verdict = alg.verify_signature(PUB_2048, message, &sig);
             assert_eq!(
                 verdict.is_ok(),
