@@ -53,9 +53,10 @@ pub struct Client {
 }
 
 impl Client {
-    /// Starts a connection to `server_name` (a DNS name or an IP address); the
-    /// ClientHello is ready in [`Client::poll_output`] right away.
-    pub fn new(config: &Config, server_name: &str, now: Instant) -> Result<Client, Error> {
+    /// Starts a connection to `server_name` (a DNS name or an IP address, verified against
+    /// the certificate and sent as SNI) with `config`; the ClientHello is ready in
+    /// [`Client::poll_output`] right away. `now` starts the handshake timeout.
+    pub fn new(server_name: &str, config: &Config, now: Instant) -> Result<Client, Error> {
         let name = ServerName::try_from(String::from(server_name))
             .map_err(|_| Error::Local(LocalError::InvalidServerName(server_name.into())))?;
         let (rustls_config, recorder) = config.for_connection();

@@ -15,7 +15,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::time_provider::TimeProvider;
 use rustls::{ClientConfig, KeyLog, RootCertStore};
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, PemInput};
 use crate::verify::{Explainer, Policy, Recorder};
 
 /// A TLS protocol version.
@@ -42,7 +42,13 @@ impl fmt::Display for Version {
 pub const MIN_RECEIVE_BUFFER: usize = 64 * 1024 + 4 * 5 + 18 * 1024;
 
 /// Memory limits of one connection.
+///
+/// ```
+/// let limits = tlsferry_core::Limits::default().with_send_buffer(256 * 1024);
+/// assert_eq!(limits.send_buffer, 256 * 1024);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Plaintext that [`Client::send`](crate::Client::send) queues before it pushes back
     /// (accepts fewer bytes). Default 1 MiB.
@@ -61,6 +67,21 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// These limits with another send buffer size (plaintext queued by `send`).
+    pub fn with_send_buffer(mut self, bytes: usize) -> Self {
+        self.send_buffer = bytes;
+        self
+    }
+
+    /// These limits with another receive buffer size (ciphertext awaiting whole records;
+    /// raised to [`MIN_RECEIVE_BUFFER`] if smaller).
+    pub fn with_receive_buffer(mut self, bytes: usize) -> Self {
+        self.receive_buffer = bytes;
+        self
+    }
+}
+
 /// A ready-to-use client configuration. Cheap to clone; one `Config` serves many connections.
 #[derive(Clone)]
 pub struct Config {
@@ -70,6 +91,20 @@ pub struct Config {
     pub(crate) handshake_timeout: Option<Duration>,
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) verifies: bool,
+    pub(crate) trust: TrustSummary,
+}
+
+/// What the trust store of a [`Config`] holds, for reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TrustSummary {
+    /// Whether the built-in Mozilla roots (webpki-roots) are trusted.
+    pub mozilla_roots: bool,
+    /// Roots added from PEM or DER and in use.
+    pub added: usize,
+    /// Well-formed certificates that could not serve as trust anchors and were skipped
+    /// (as OpenSSL and rustls skip them), e.g. a certificate webpki cannot decode.
+    pub skipped: usize,
 }
 
 impl fmt::Debug for Config {
@@ -102,6 +137,11 @@ impl Config {
         self.verifies
     }
 
+    /// Where the trusted roots come from, and how many supplied roots were skipped.
+    pub fn trust_summary(&self) -> TrustSummary {
+        self.trust
+    }
+
     /// The rustls configuration for one connection, with a fresh chain recorder.
     pub(crate) fn for_connection(&self) -> (Arc<ClientConfig>, Arc<Recorder>) {
         let recorder = Arc::new(Recorder::new(self.policy.clone()));
@@ -117,6 +157,42 @@ struct Roots {
     /// Leave out the Mozilla roots (set by `root_certificates_pem`).
     replace_builtin: bool,
     extra: Vec<CertificateDer<'static>>,
+}
+
+impl Roots {
+    /// The trust store, with the number of supplied roots that were skipped.
+    fn store(&self) -> Result<(RootCertStore, TrustSummary), ConfigError> {
+        let mut store = RootCertStore::empty();
+        if !self.replace_builtin {
+            store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        }
+        let mut summary = TrustSummary {
+            mozilla_roots: !self.replace_builtin,
+            ..TrustSummary::default()
+        };
+        for (i, der) in self.extra.iter().enumerate() {
+            if store.add(der.clone()).is_ok() {
+                summary.added += 1;
+            } else if crate::cert::CertSummary::from_der(der)
+                .parse_error
+                .is_none()
+            {
+                // A certificate, but not one webpki can use as an anchor: skipped, as
+                // OpenSSL and rustls do, and counted so reports can say so.
+                summary.skipped += 1;
+            } else {
+                return Err(ConfigError::Pem {
+                    input: PemInput::CaCertificates,
+                    index: Some(i + 1),
+                    reason: "not an X.509 certificate".into(),
+                });
+            }
+        }
+        if store.is_empty() {
+            return Err(ConfigError::EmptyTrustStore);
+        }
+        Ok((store, summary))
+    }
 }
 
 /// Builds a [`Config`]. Setters never fail; [`ConfigBuilder::build`] reports the first
@@ -156,21 +232,31 @@ impl ConfigBuilder {
         self
     }
 
-    /// The wall clock used for certificate validity. Required: the core has no clock.
+    /// The wall clock used for certificate validity. With the `std` feature (on by
+    /// default) it is the system clock ([`SystemClock`](crate::SystemClock)); without
+    /// it, one must be given, since a `no_std` core has no clock.
     pub fn time_provider(mut self, time: Arc<dyn TimeProvider>) -> Self {
         self.time = Some(time);
         self
     }
 
-    /// Trusts only the certificates in `pem` (instead of the built-in Mozilla roots).
+    /// Trusts only the certificates in `pem`: they replace the built-in Mozilla roots
+    /// and any roots added before. Roots added after this call are trusted too.
     pub fn root_certificates_pem(mut self, pem: &[u8]) -> Self {
-        self.roots.replace_builtin = true;
+        self.roots = Roots {
+            replace_builtin: true,
+            extra: Vec::new(),
+        };
         self.add_root_certificates_pem(pem)
     }
 
     /// Trusts the certificates in `pem` in addition to the current roots.
+    ///
+    /// Malformed PEM fails [`ConfigBuilder::build`], naming the block; a well-formed
+    /// certificate that cannot serve as a trust anchor is skipped and counted in
+    /// [`Config::trust_summary`].
     pub fn add_root_certificates_pem(mut self, pem: &[u8]) -> Self {
-        match parse_certificates(pem, "CA certificates") {
+        match parse_certificates(pem, PemInput::CaCertificates) {
             Ok(certs) => self.roots.extra.extend(certs),
             Err(e) => self.errors.push(e),
         }
@@ -262,6 +348,11 @@ impl ConfigBuilder {
         if let Some(e) = self.errors.drain(..).next() {
             return Err(e);
         }
+        #[cfg(feature = "std")]
+        let time = self
+            .time
+            .unwrap_or_else(|| Arc::new(crate::time::SystemClock));
+        #[cfg(not(feature = "std"))]
         let time = self.time.ok_or(ConfigError::NoTimeProvider)?;
         let base = self
             .provider
@@ -293,23 +384,12 @@ impl ConfigBuilder {
             }
         }
 
+        let mut trust = TrustSummary::default();
         let policy = if self.dangerous_accept_any {
             Policy::DangerousAcceptAny(provider.clone())
         } else {
-            let mut store = RootCertStore::empty();
-            if !self.roots.replace_builtin {
-                store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-            }
-            for (i, der) in self.roots.extra.iter().enumerate() {
-                store.add(der.clone()).map_err(|e| ConfigError::Pem {
-                    what: "CA certificates".into(),
-                    index: Some(i + 1),
-                    reason: format!("not a usable trust anchor: {e}"),
-                })?;
-            }
-            if store.is_empty() {
-                return Err(ConfigError::EmptyTrustStore);
-            }
+            let (store, summary) = self.roots.store()?;
+            trust = summary;
             let roots = Arc::new(store);
             let verifier =
                 WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
@@ -329,7 +409,7 @@ impl ConfigBuilder {
             .with_custom_certificate_verifier(Arc::new(Recorder::new(policy.clone())));
         let mut rustls_config = match &self.client_auth {
             Some((chain_pem, key_pem)) => {
-                let chain = parse_certificates(chain_pem, "client certificate")?;
+                let chain = parse_certificates(chain_pem, PemInput::ClientCertificate)?;
                 let key = parse_private_key(key_pem)?;
                 check_key_matches(&provider, &chain, &key)?;
                 builder
@@ -359,6 +439,7 @@ impl ConfigBuilder {
                 .unwrap_or(Some(Duration::from_secs(30))),
             idle_timeout: self.idle_timeout,
             verifies: !self.dangerous_accept_any,
+            trust,
         })
     }
 }
@@ -424,10 +505,10 @@ fn select_suites(base: &CryptoProvider, names: &[String]) -> Result<CryptoProvid
     })
 }
 
-/// Parses every certificate in a PEM bundle; names the failing block.
+/// Parses every certificate in a PEM bundle; the error names `input` and the failing block.
 pub fn parse_certificates(
     pem: &[u8],
-    what: &str,
+    input: PemInput,
 ) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
     let mut out = Vec::new();
     for (i, item) in CertificateDer::pem_slice_iter(pem).enumerate() {
@@ -435,7 +516,7 @@ pub fn parse_certificates(
             Ok(c) => out.push(c),
             Err(e) => {
                 return Err(ConfigError::Pem {
-                    what: what.into(),
+                    input,
                     index: Some(i + 1),
                     reason: pem_reason(&e),
                 })
@@ -444,7 +525,7 @@ pub fn parse_certificates(
     }
     if out.is_empty() {
         return Err(ConfigError::Pem {
-            what: what.into(),
+            input,
             index: None,
             reason: "no \"BEGIN CERTIFICATE\" block found".into(),
         });
@@ -455,7 +536,7 @@ pub fn parse_certificates(
 /// Parses the first private key in a PEM file (PKCS#8, PKCS#1 or SEC1).
 pub fn parse_private_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, ConfigError> {
     PrivateKeyDer::from_pem_slice(pem).map_err(|e| ConfigError::Pem {
-        what: "client key".into(),
+        input: PemInput::ClientKey,
         index: None,
         reason: match e {
             rustls::pki_types::pem::Error::NoItemsFound => {
@@ -502,12 +583,19 @@ mod tests {
         assert_eq!(c.limits().receive_buffer, 96 * 1024);
     }
 
+    #[cfg(not(feature = "std"))]
     #[test]
     fn missing_clock_is_named() {
         assert_eq!(
             Config::builder().build().unwrap_err(),
             ConfigError::NoTimeProvider
         );
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn std_builds_with_the_system_clock() {
+        assert!(Config::builder().build().is_ok());
     }
 
     #[test]
@@ -543,6 +631,63 @@ mod tests {
         );
     }
 
+    /// A v1 certificate parses but webpki cannot use it as an anchor (no extensions are
+    /// fine; an unsupported version is not): stands in for any unusable anchor.
+    fn unusable_anchor() -> Vec<u8> {
+        let mut der = std::vec::Vec::from(&include_bytes!("cert/testdata/rsa2048_self.der")[..]);
+        // Make the certificate's version INTEGER say v9: still DER, not usable.
+        let at = der
+            .windows(5)
+            .position(|w| w == [0xa0, 0x03, 0x02, 0x01, 0x02])
+            .expect("explicit version");
+        der[at + 4] = 0x08;
+        der
+    }
+
+    #[test]
+    fn unusable_anchor_is_skipped_and_counted() {
+        let usable = crate::cert::to_pem(include_bytes!("cert/testdata/ec_root.der"));
+        let unusable = crate::cert::to_pem(&unusable_anchor());
+        let pem = alloc::format!("{unusable}{usable}");
+        let c = builder()
+            .root_certificates_pem(pem.as_bytes())
+            .build()
+            .unwrap();
+        let t = c.trust_summary();
+        assert_eq!((t.mozilla_roots, t.added, t.skipped), (false, 1, 1));
+        // Only unusable anchors: the store is empty, which is an error.
+        let err = builder()
+            .root_certificates_pem(unusable.as_bytes())
+            .build()
+            .unwrap_err();
+        assert_eq!(err, ConfigError::EmptyTrustStore);
+    }
+
+    #[test]
+    fn root_certificates_pem_replaces_earlier_roots() {
+        let a = crate::cert::to_pem(include_bytes!("cert/testdata/ec_root.der"));
+        let b = crate::cert::to_pem(include_bytes!("cert/testdata/rsa2048_self.der"));
+        let c = builder()
+            .add_root_certificates_pem(a.as_bytes())
+            .root_certificates_pem(b.as_bytes())
+            .build()
+            .unwrap();
+        let t = c.trust_summary();
+        assert_eq!((t.mozilla_roots, t.added), (false, 1));
+        let c = builder()
+            .root_certificates_pem(b.as_bytes())
+            .add_root_certificates_pem(a.as_bytes())
+            .build()
+            .unwrap();
+        assert_eq!(c.trust_summary().added, 2);
+        let c = builder()
+            .add_root_certificates_pem(a.as_bytes())
+            .build()
+            .unwrap();
+        let t = c.trust_summary();
+        assert_eq!((t.mozilla_roots, t.added), (true, 1));
+    }
+
     #[test]
     fn unknown_suite_and_bad_alpn_are_refused() {
         let err = builder().cipher_suites(["TLS_NOPE"]).build().unwrap_err();
@@ -556,10 +701,11 @@ mod tests {
     #[test]
     fn receive_buffer_never_below_minimum() {
         let c = builder()
-            .limits(Limits {
-                send_buffer: 10,
-                receive_buffer: 10,
-            })
+            .limits(
+                Limits::default()
+                    .with_send_buffer(10)
+                    .with_receive_buffer(10),
+            )
             .build()
             .unwrap(); // ok: test code
         assert_eq!(c.limits().receive_buffer, MIN_RECEIVE_BUFFER);

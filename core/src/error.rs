@@ -396,14 +396,39 @@ impl fmt::Display for CertificateFailure {
     }
 }
 
+/// Which PEM input of a configuration an error is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PemInput {
+    /// Trusted root certificates (CLI `--cafile`, JS `caPem`).
+    CaCertificates,
+    /// The client certificate chain (CLI `--cert`, JS `clientCertPem`).
+    ClientCertificate,
+    /// The client private key (CLI `--key`, JS `clientKeyPem`).
+    ClientKey,
+    /// Certificates given for another purpose (e.g. a chain to verify offline).
+    Certificates,
+}
+
+impl fmt::Display for PemInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PemInput::CaCertificates => "CA certificates",
+            PemInput::ClientCertificate => "client certificate",
+            PemInput::ClientKey => "client key",
+            PemInput::Certificates => "certificates",
+        })
+    }
+}
+
 /// An invalid [`Config`](crate::Config): names the input and says why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// A PEM input could not be used.
     Pem {
-        /// Which input (e.g. `CA certificates`, `client key`).
-        what: String,
+        /// Which input.
+        input: PemInput,
         /// The 1-based position of the offending PEM block, when one is at fault.
         index: Option<usize>,
         /// Why.
@@ -427,19 +452,20 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ConfigError::Pem {
-                what,
+                input,
                 index: Some(i),
                 reason,
-            } => write!(f, "{what}: PEM block #{i}: {reason}"),
+            } => write!(f, "{input}: PEM block #{i}: {reason}"),
             ConfigError::Pem {
-                what,
+                input,
                 index: None,
                 reason,
-            } => write!(f, "{what}: {reason}"),
+            } => write!(f, "{input}: {reason}"),
             ConfigError::ClientAuth(m) => write!(f, "client certificate/key: {m}"),
-            ConfigError::NoTimeProvider => {
-                f.write_str("no wall-clock source: set Config::builder().time_provider(..)")
-            }
+            ConfigError::NoTimeProvider => f.write_str(
+                "no wall-clock source: set Config::builder().time_provider(..) \
+                 (or enable the `std` feature for the system clock)",
+            ),
             ConfigError::EmptyTrustStore => {
                 f.write_str("the trust store is empty: no server certificate could be verified")
             }
@@ -453,6 +479,45 @@ impl fmt::Display for ConfigError {
 }
 
 impl core::error::Error for ConfigError {}
+
+#[cfg(feature = "std")]
+impl Error {
+    /// The TLS error carried inside an I/O error made from one (as the blocking and async
+    /// streams return them), if there is one.
+    ///
+    /// ```
+    /// use tlsferry_core::{Error, PeerError};
+    /// let io: std::io::Error = Error::Peer(PeerError::Truncated { during_handshake: false }).into();
+    /// assert_eq!(Error::from_io(&io).map(Error::code), Some("TRUNCATED"));
+    /// ```
+    pub fn from_io(err: &std::io::Error) -> Option<&Error> {
+        err.get_ref().and_then(|e| e.downcast_ref::<Error>())
+    }
+
+    /// The I/O error kind that fits this error: `TimedOut`, `UnexpectedEof` for
+    /// truncation, `InvalidData` for the peer's faults, `InvalidInput` for configuration.
+    pub fn io_kind(&self) -> std::io::ErrorKind {
+        use std::io::ErrorKind as K;
+        match self {
+            Error::Timeout(_) => K::TimedOut,
+            Error::Peer(PeerError::Truncated { .. }) => K::UnexpectedEof,
+            Error::Peer(_) | Error::Certificate(_) => K::InvalidData,
+            Error::Local(LocalError::Config(_) | LocalError::InvalidServerName(_)) => {
+                K::InvalidInput
+            }
+            Error::Local(_) => K::Other,
+        }
+    }
+}
+
+/// An I/O error of the fitting kind that carries the TLS error ([`Error::from_io`] gets it
+/// back); its message is the TLS error's.
+#[cfg(feature = "std")]
+impl From<Error> for std::io::Error {
+    fn from(e: Error) -> std::io::Error {
+        std::io::Error::new(e.io_kind(), e)
+    }
+}
 
 /// What the verifier knew when rustls reported an error; used to build [`Error`].
 pub(crate) struct ErrorContext<'a> {

@@ -40,6 +40,7 @@ pub enum Event {
 
 /// What the handshake negotiated.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConnectionInfo {
     /// Protocol version.
     pub version: Version,

@@ -14,48 +14,50 @@
 //! feeding [`Input::Tick`].
 //!
 //! ```no_run
-//! use std::sync::Arc;
-//! use tlsferry_core::{Client, Config, Event, Input, Instant, Output};
-//! # #[derive(Debug)] struct SystemClock;
-//! # impl tlsferry_core::TimeProvider for SystemClock {
-//! #     fn current_time(&self) -> Option<tlsferry_core::UnixTime> {
-//! #         let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?;
-//! #         Some(tlsferry_core::UnixTime::since_unix_epoch(d))
-//! #     }
-//! # }
-//! # fn now() -> Instant { Instant::ZERO }
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # let mut socket = std::net::TcpStream::connect("www.example.com:443")?;
 //! use std::io::{Read, Write};
+//! use std::net::TcpStream;
+//! use tlsferry_core::{Client, Config, Event, Input, Instant, Output};
 //!
-//! let config = Config::builder()
-//!     .time_provider(Arc::new(SystemClock)) // the core has no clock of its own
-//!     .alpn(["http/1.1"])
-//!     .build()?; // Mozilla roots, host-name checks, TLS 1.2 + 1.3
-//! let mut tls = Client::new(&config, "www.example.com", now())?;
-//! tls.send(b"Hello, World!")?; // queued until the handshake completes
-//! let mut buf = vec![0u8; 16 * 1024];
-//! 'io: loop {
-//!     loop {
-//!         match tls.poll_output() {
-//!             Output::Transmit(bytes) => socket.write_all(&bytes)?,
-//!             Output::Event(Event::Connected(info)) => eprintln!("{} {}", info.version, info.cipher_suite),
-//!             Output::Event(Event::Data(plain)) => std::io::stdout().write_all(&plain)?,
-//!             Output::Event(Event::PeerClosed) => tls.close()?,
-//!             Output::Event(Event::Closed) => break 'io,
-//!             Output::Event(_) => {}
-//!             Output::Wait(_deadline) => break,
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let config = Config::builder() // Mozilla roots, host-name checks, TLS 1.2 + 1.3
+//!         .alpn(["http/1.1"])
+//!         .build()?;
+//!     let mut socket = TcpStream::connect("www.example.com:443")?;
+//!     let mut tls = Client::new("www.example.com", &config, Instant::now())?;
+//!     tls.send(b"Hello, World!")?; // queued until the handshake completes
+//!     let mut buf = vec![0u8; 16 * 1024];
+//!     'io: loop {
+//!         // After every input: drain the outputs until Wait.
+//!         loop {
+//!             match tls.poll_output() {
+//!                 Output::Transmit(bytes) => socket.write_all(&bytes)?,
+//!                 Output::Event(Event::Connected(info)) => {
+//!                     eprintln!("{} {}", info.version, info.cipher_suite)
+//!                 }
+//!                 Output::Event(Event::Data(plain)) => std::io::stdout().write_all(&plain)?,
+//!                 Output::Event(Event::PeerClosed) => tls.close()?,
+//!                 Output::Event(Event::Closed) => break 'io,
+//!                 Output::Event(_) => {}
+//!                 Output::Wait(_deadline) => break, // a real driver arms a timer here
+//!             }
+//!         }
+//!         let room = tls.receive_capacity().min(buf.len());
+//!         match socket.read(&mut buf[..room])? {
+//!             0 => tls.handle_input(Input::Eof(Instant::now()))?, // truncation is an error
+//!             n => tls.handle_input(Input::Receive(Instant::now(), &buf[..n]))?,
 //!         }
 //!     }
-//!     let n = socket.read(&mut buf[..tls.receive_capacity().min(16 * 1024)])?;
-//!     if n == 0 {
-//!         tls.handle_input(Input::Eof(now()))?; // truncation is an error, not an end
-//!     } else {
-//!         tls.handle_input(Input::Receive(now(), &buf[..n]))?;
-//!     }
+//!     Ok(())
 //! }
-//! # Ok(()) }
 //! ```
+//!
+//! With the `std` feature (on by default) the wall clock for certificates is the system
+//! clock and [`Instant::now`] reads the monotonic clock; with `default-features = false`
+//! the core is `no_std` + `alloc`, and the driver passes a
+//! [`TimeProvider`] to [`ConfigBuilder::time_provider`] and makes its own [`Instant`]s.
+//!
+//! Most programs use a driver instead of this loop: `tlsferry::TlsStream` (blocking) or
+//! `tlsferry::tokio::TlsStream` from the `tlsferry` crate.
 //!
 //! ## Errors
 //!
@@ -82,7 +84,7 @@
 )]
 
 extern crate alloc;
-#[cfg(test)]
+#[cfg(any(test, feature = "std"))]
 extern crate std;
 
 mod adapter;
@@ -100,13 +102,16 @@ mod verify;
 pub use cert::CertSummary;
 pub use client::{Client, Input};
 pub use config::{
-    parse_certificates, parse_private_key, Config, ConfigBuilder, Limits, Version,
+    parse_certificates, parse_private_key, Config, ConfigBuilder, Limits, TrustSummary, Version,
     MIN_RECEIVE_BUFFER,
 };
 pub use error::{
-    CertificateError, CertificateFailure, ConfigError, Error, LocalError, PeerError, TimeoutPhase,
+    CertificateError, CertificateFailure, ConfigError, Error, LocalError, PeerError, PemInput,
+    TimeoutPhase,
 };
 pub use event::{ConnectionInfo, Event, Output};
+#[cfg(feature = "std")]
+pub use time::SystemClock;
 pub use time::{Instant, UtcTime};
 
 /// The rustls version this core drives, and the types its API exposes.

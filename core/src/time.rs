@@ -1,7 +1,8 @@
 //! Monotonic time as the driver sees it, and wall-clock formatting.
 //!
-//! The core never reads a clock. Drivers pass an [`Instant`] with every input;
-//! certificate validity uses the wall clock of the configured `TimeProvider`.
+//! The core's state machine never reads a clock. Drivers pass an [`Instant`] with every
+//! input; certificate validity uses the wall clock of the configured `TimeProvider`
+//! ([`SystemClock`] by default with the `std` feature).
 
 use core::fmt;
 use core::ops::Add;
@@ -39,6 +40,73 @@ impl Instant {
     /// Time elapsed from `earlier` to `self`, zero if `earlier` is later.
     pub fn saturating_duration_since(self, earlier: Instant) -> Duration {
         Duration::from_nanos(self.0.saturating_sub(earlier.0))
+    }
+}
+
+#[cfg(feature = "std")]
+mod std_clock {
+    use super::Instant;
+    use core::time::Duration;
+    use std::sync::OnceLock;
+
+    /// The process-wide origin of [`Instant`]s made from `std::time::Instant`s: the first
+    /// conversion, moved a day back so that instants taken a little earlier (a runtime's
+    /// paused clock, a timestamp taken before the first connection) still convert exactly.
+    fn origin() -> std::time::Instant {
+        static ORIGIN: OnceLock<std::time::Instant> = OnceLock::new();
+        *ORIGIN.get_or_init(|| {
+            let now = std::time::Instant::now();
+            [86_400, 3_600, 60, 1]
+                .into_iter()
+                .find_map(|s| now.checked_sub(Duration::from_secs(s)))
+                .unwrap_or(now)
+        })
+    }
+
+    impl Instant {
+        /// Now, on the process's monotonic clock (`std::time::Instant`).
+        pub fn now() -> Instant {
+            Instant::from_std(std::time::Instant::now())
+        }
+
+        /// The core instant for a `std::time::Instant` (saturating at the origin).
+        /// All conversions in a process share one origin, so `from_std` and
+        /// [`Instant::to_std`] round-trip.
+        pub fn from_std(instant: std::time::Instant) -> Instant {
+            Instant::from_duration(instant.saturating_duration_since(origin()))
+        }
+
+        /// The `std::time::Instant` for this instant, for arming a timer (saturating in
+        /// the far future).
+        pub fn to_std(self) -> std::time::Instant {
+            let origin = origin();
+            let far = Duration::from_secs(100 * 365 * 86_400);
+            let d = Duration::from_nanos(self.as_nanos()).min(far);
+            origin.checked_add(d).unwrap_or(origin + far)
+        }
+    }
+
+    impl From<std::time::Instant> for Instant {
+        fn from(instant: std::time::Instant) -> Instant {
+            Instant::from_std(instant)
+        }
+    }
+}
+
+/// The operating system's wall clock (`std::time::SystemTime`), for certificate validity.
+/// The default time provider of [`ConfigBuilder`](crate::ConfigBuilder) with the `std`
+/// feature.
+#[cfg(feature = "std")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SystemClock;
+
+#[cfg(feature = "std")]
+impl rustls::time_provider::TimeProvider for SystemClock {
+    fn current_time(&self) -> Option<rustls::pki_types::UnixTime> {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        Some(rustls::pki_types::UnixTime::since_unix_epoch(since))
     }
 }
 
@@ -183,5 +251,29 @@ mod tests {
             Duration::from_millis(6)
         );
         assert_eq!(Instant::ZERO.saturating_duration_since(a), Duration::ZERO);
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn std_instants_round_trip() {
+        let earlier = std::time::Instant::now();
+        let now = Instant::now();
+        let later = earlier + Duration::from_millis(1500);
+        assert!(Instant::from_std(earlier) <= now);
+        assert_eq!(Instant::from_std(later).to_std(), later);
+        assert_eq!(
+            Instant::from(later).saturating_duration_since(Instant::from(earlier)),
+            Duration::from_millis(1500)
+        );
+        // The far future saturates instead of panicking.
+        let _ = Instant::from_nanos(u64::MAX).to_std();
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn system_clock_reads_the_wall_clock() {
+        use rustls::time_provider::TimeProvider;
+        let t = SystemClock.current_time().unwrap().as_secs();
+        assert!(t > 1_700_000_000, "{t}");
     }
 }

@@ -1,7 +1,5 @@
-//! [`connect`]: TCP connect, then a verified TLS handshake, with timeouts; and the
-//! native [`Error`] that tells name resolution, TCP, transport and TLS failures apart.
+//! [`connect`]: TCP connect, then a verified TLS handshake, with timeouts.
 
-use std::fmt;
 use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
@@ -9,16 +7,20 @@ use std::time::Duration;
 use tlsferry_core::rustls::pki_types::ServerName;
 use tlsferry_core::{Config, LocalError};
 
-use crate::stream::{self, TlsStream};
+use crate::error::Error;
+use crate::stream::TlsStream;
 
-/// Socket options of [`connect`]. The handshake and idle timeouts belong to the core's
-/// [`Config`] (`ConfigBuilder::handshake_timeout`, `ConfigBuilder::idle_timeout`).
+/// Socket options of [`connect_with`]; [`connect`] uses the defaults. The handshake and
+/// idle timeouts belong to the [`Config`] (`ConfigBuilder::handshake_timeout`,
+/// `ConfigBuilder::idle_timeout`).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConnectOptions {
     /// Limit for each TCP connection attempt (default 10 s; `None`: the OS default).
     pub connect_timeout: Option<Duration>,
     /// Limit for each blocked socket write (default `None`: wait). A peer that stops
-    /// reading then makes writes fail with `WouldBlock`/`TimedOut`.
+    /// reading then makes writes fail with `WouldBlock`/`TimedOut`. Blocking streams only:
+    /// with tokio, wrap writes in `tokio::time::timeout`.
     pub write_timeout: Option<Duration>,
     /// Disables Nagle's algorithm (default `true`: TLS writes whole records).
     pub nodelay: bool,
@@ -34,117 +36,40 @@ impl Default for ConnectOptions {
     }
 }
 
-/// Why [`connect`] (or a later I/O call, via [`Error::from_io`]) failed.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Error {
-    /// The address did not resolve (unknown host, no addresses).
-    Resolve(io::Error),
-    /// No TCP connection could be made; the error of the last address tried.
-    Connect {
-        /// The address of the last attempt.
-        addr: SocketAddr,
-        /// Why it failed (refused, unreachable, timed out…).
-        source: io::Error,
-    },
-    /// The transport failed after connecting (reset, broken pipe, write timeout…).
-    Io(io::Error),
-    /// TLS failed: certificate, protocol, truncation, timeout, or a local misuse.
-    Tls(tlsferry_core::Error),
-}
-
-impl Error {
-    /// Unwraps the TLS error carried by an I/O error from [`TlsStream`], or keeps the
-    /// I/O error.
-    pub fn from_io(err: io::Error) -> Error {
-        if stream::tls_error(&err).is_some() {
-            if let Some(inner) = err.into_inner() {
-                if let Ok(tls) = inner.downcast::<tlsferry_core::Error>() {
-                    return Error::Tls(*tls);
-                }
-            }
-            // Unreachable: the check above saw a TLS error inside.
-            return Error::Io(io::Error::other("TLS error"));
-        }
-        Error::Io(err)
+impl ConnectOptions {
+    /// These options with another connect timeout.
+    pub fn with_connect_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.connect_timeout = timeout;
+        self
     }
 
-    /// The TLS error, if this is one.
-    pub fn tls(&self) -> Option<&tlsferry_core::Error> {
-        match self {
-            Error::Tls(e) => Some(e),
-            _ => None,
-        }
+    /// These options with a write timeout (blocking streams).
+    pub fn with_write_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.write_timeout = timeout;
+        self
     }
 
-    /// A stable machine-readable code: the core's codes for TLS errors (`CERT_EXPIRED`,
-    /// `TRUNCATED`, `TIMEOUT`…), else `RESOLVE`, `CONNECT_REFUSED`, `CONNECT_TIMEOUT`,
-    /// `CONNECT` or `IO`.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::Resolve(_) => "RESOLVE",
-            Error::Connect { source, .. } => match source.kind() {
-                io::ErrorKind::ConnectionRefused => "CONNECT_REFUSED",
-                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => "CONNECT_TIMEOUT",
-                _ => "CONNECT",
-            },
-            Error::Io(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-                ) =>
-            {
-                "IO_TIMEOUT"
-            }
-            Error::Io(_) => "IO",
-            Error::Tls(e) => e.code(),
-        }
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Resolve(e) => write!(f, "cannot resolve the address: {e}"),
-            Error::Connect { addr, source } => match source.kind() {
-                io::ErrorKind::ConnectionRefused => write!(f, "connection refused by {addr}"),
-                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
-                    write!(f, "connection to {addr} timed out")
-                }
-                _ => write!(f, "cannot connect to {addr}: {source}"),
-            },
-            Error::Io(e) => write!(f, "connection failed: {e}"),
-            Error::Tls(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Resolve(e) | Error::Io(e) => Some(e),
-            Error::Connect { source, .. } => Some(source),
-            Error::Tls(e) => Some(e),
-        }
-    }
-}
-
-impl From<tlsferry_core::Error> for Error {
-    fn from(e: tlsferry_core::Error) -> Self {
-        Error::Tls(e)
-    }
-}
-
-impl From<io::Error> for Error {
-    fn from(e: io::Error) -> Self {
-        Error::from_io(e)
+    /// These options with Nagle's algorithm on (`false`) or off (`true`).
+    pub fn with_nodelay(mut self, nodelay: bool) -> Self {
+        self.nodelay = nodelay;
+        self
     }
 }
 
 /// Resolves `addr` and opens a TCP connection to the first address that answers,
 /// each attempt bounded by `opts.connect_timeout`; applies the other socket options.
-pub fn connect_tcp(addr: impl ToSocketAddrs, opts: &ConnectOptions) -> Result<TcpStream, Error> {
-    let addrs: Vec<SocketAddr> = addr.to_socket_addrs().map_err(Error::Resolve)?.collect();
+pub fn connect_tcp(
+    addr: impl ToSocketAddrs + std::fmt::Debug,
+    opts: &ConnectOptions,
+) -> Result<TcpStream, Error> {
+    let shown = display_addr(&addr);
+    let addrs: Vec<SocketAddr> = addr
+        .to_socket_addrs()
+        .map_err(|source| Error::Resolve {
+            addr: shown.clone(),
+            source,
+        })?
+        .collect();
     let mut last = None;
     for a in addrs {
         let attempt = match opts.connect_timeout {
@@ -163,11 +88,20 @@ pub fn connect_tcp(addr: impl ToSocketAddrs, opts: &ConnectOptions) -> Result<Tc
     }
     Err(match last {
         Some((addr, source)) => Error::Connect { addr, source },
-        None => Error::Resolve(io::Error::new(
-            io::ErrorKind::NotFound,
-            "the name resolved to no address",
-        )),
+        None => Error::Resolve {
+            addr: shown,
+            source: io::Error::new(io::ErrorKind::NotFound, "the name resolved to no address"),
+        },
     })
+}
+
+/// `addr` for messages: a `&str` or `String` as written, anything else as `Debug` shows it.
+pub(crate) fn display_addr(addr: &impl std::fmt::Debug) -> String {
+    let s = format!("{addr:?}");
+    match s.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        Some(inner) => inner.to_string(),
+        None => s,
+    }
 }
 
 /// Checks `server_name` the way the core will (a DNS name or an IP address), before any
@@ -185,39 +119,44 @@ pub fn check_server_name(server_name: &str) -> Result<(), Error> {
 /// `ssl.create_default_context().wrap_socket(socket.create_connection(addr),
 /// server_hostname=server_name)`.
 ///
-/// The connect timeout comes from `opts`; the handshake and idle timeouts from `config`
-/// (the stream turns them into socket read timeouts).
+/// The connect timeout is 10 s ([`connect_with`] takes other socket options); the
+/// handshake and idle timeouts come from `config` (the stream turns them into socket
+/// read timeouts).
 ///
 /// ```no_run
 /// use std::io::{Read, Write};
 ///
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let config = tlsferry::config_builder().build()?;
-/// let mut tls = tlsferry::connect(
-///     "www.example.com:443",
-///     "www.example.com",
-///     &config,
-///     &tlsferry::ConnectOptions::default(),
-/// )?;
-/// let info = tls.info().expect("connected");
-/// eprintln!("{} {}", info.version, info.cipher_suite);
-/// tls.write_all(b"Hello, World!")?;
-/// let mut reply = [0u8; 1024];
-/// let n = tls.read(&mut reply)?;
-/// println!("{}", String::from_utf8_lossy(&reply[..n]));
-/// # Ok(()) }
+/// fn main() -> Result<(), tlsferry::Error> {
+///     let config = tlsferry::Config::builder().build()?;
+///     let mut tls = tlsferry::connect("www.example.com:443", "www.example.com", &config)?;
+///     if let Some(info) = tls.info() {
+///         eprintln!("{} {}", info.version, info.cipher_suite);
+///     }
+///     tls.write_all(b"Hello, World!")?;
+///     let mut reply = [0u8; 1024];
+///     let n = tls.read(&mut reply)?;
+///     println!("{}", String::from_utf8_lossy(&reply[..n]));
+///     Ok(())
+/// }
 /// ```
 pub fn connect(
-    addr: impl ToSocketAddrs,
+    addr: impl ToSocketAddrs + std::fmt::Debug,
+    server_name: &str,
+    config: &Config,
+) -> Result<TlsStream<TcpStream>, Error> {
+    connect_with(addr, server_name, config, &ConnectOptions::default())
+}
+
+/// [`connect`] with socket options.
+pub fn connect_with(
+    addr: impl ToSocketAddrs + std::fmt::Debug,
     server_name: &str,
     config: &Config,
     opts: &ConnectOptions,
 ) -> Result<TlsStream<TcpStream>, Error> {
     check_server_name(server_name)?;
     let tcp = connect_tcp(addr, opts)?;
-    let mut tls = TlsStream::new(tcp, config, server_name)
-        .map_err(Error::from_io)?
-        .use_read_timeouts();
-    tls.handshake().map_err(Error::from_io)?;
+    let mut tls = TlsStream::new(tcp, server_name, config)?.use_read_timeouts();
+    tls.handshake()?;
     Ok(tls)
 }

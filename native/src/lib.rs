@@ -1,61 +1,65 @@
 //! # tlsferry
 //!
-//! A blocking TLS client over any `Read + Write` stream, driven by the sans-IO
-//! [`tlsferry_core`], and the `tlsferry` command-line tool.
+//! A TLS client for Rust programs, driven by the sans-IO [`tlsferry_core`]: secure by
+//! default (Mozilla's roots, host-name checks, TLS 1.2 and 1.3, like Python's
+//! `ssl.create_default_context()`), pure Rust, with errors that say what went wrong.
 //!
-//! - [`connect()`]: TCP, then a verified handshake (Mozilla roots and host-name checks by
-//!   default, like Python's `ssl.create_default_context()`), with timeouts.
-//! - [`TlsStream`]: `Read + Write` plaintext over any transport; `Ok(0)` only after the
-//!   peer's `close_notify`, truncation is an error. [`Error`] tells resolution, TCP,
-//!   transport and TLS failures apart.
-//! - [`KeyLogFile`] (NSS key log), [`demo_server`] (the offline demo's server),
-//!   [`pki`] (throw-away certificates), [`cli`] (the command line).
+//! - [`connect()`]: TCP, then a verified handshake, with timeouts.
+//! - [`TlsStream`]: blocking `Read + Write` plaintext over any `Read + Write` transport.
+//!   `Ok(0)` only after the peer's `close_notify`: truncation is an error.
+//! - [`tokio`] (cargo feature `tokio`): the same as `AsyncRead + AsyncWrite`, and
+//!   `tokio::connect(addr, server_name, &config).await`.
+//! - [`Error`]: one error type for everything here, so `?` works throughout; TLS
+//!   failures carry a typed [`TlsError`] with a stable [`code()`](TlsError::code).
+//! - [`KeyLogFile`]: NSS key log for Wireshark.
 //!
 //! The seed's exchange:
 //!
 //! ```no_run
 //! use std::io::{Read, Write};
 //!
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let config = tlsferry::config_builder().build()?;
-//! let opts = tlsferry::ConnectOptions::default();
-//! let mut tls = tlsferry::connect("www.example.com:443", "www.example.com", &config, &opts)?;
-//! tls.write_all(b"Hello, World!")?;
-//! let mut reply = Vec::new();
-//! tls.read_to_end(&mut reply)?; // Err if the server hangs up without close_notify
-//! print!("{}", String::from_utf8_lossy(&reply));
-//! # Ok(()) }
+//! fn main() -> Result<(), tlsferry::Error> {
+//!     let config = tlsferry::Config::builder().build()?;
+//!     let mut tls = tlsferry::connect("www.example.com:443", "www.example.com", &config)?;
+//!     tls.write_all(b"Hello, World!")?;
+//!     let mut reply = Vec::new();
+//!     tls.read_to_end(&mut reply)?; // Err if the server hangs up without close_notify
+//!     print!("{}", String::from_utf8_lossy(&reply));
+//!     Ok(())
+//! }
 //! ```
+//!
+//! For deterministic tests without sockets, see `tlsferry_core::testing::Pair` (the
+//! `testing` feature of `tlsferry-core`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod bridge;
-pub mod cli;
-pub mod clock;
-pub mod connect;
-pub mod demo_server;
+mod connect;
+mod error;
 pub mod keylog;
-pub mod pki;
-pub mod record;
+mod pump;
 pub mod stream;
-pub mod webdemo;
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub mod tokio;
 
-pub use clock::{FixedClock, SystemClock};
-pub use connect::{connect, connect_tcp, ConnectOptions, Error};
+pub use connect::{check_server_name, connect, connect_tcp, connect_with, ConnectOptions};
+pub use error::Error;
 pub use keylog::KeyLogFile;
-pub use stream::{Stats, Tap, TlsStream, Transport};
-pub use tlsferry_core as core;
+pub use stream::{tls_error, Stats, Tap, TlsStream, Transport};
 
-/// A [`tlsferry_core::ConfigBuilder`] with the system wall clock and this build's crypto
-/// provider ([`provider_name`]) set: Mozilla roots, host-name checks, TLS 1.2 and 1.3.
-pub fn config_builder() -> tlsferry_core::ConfigBuilder {
-    tlsferry_core::Config::builder()
-        .time_provider(std::sync::Arc::new(SystemClock))
-        .crypto_provider(std::sync::Arc::new(provider()))
-}
+/// The TLS error inside [`Error::Tls`]: certificate, protocol, truncation, timeout,
+/// configuration (the core's `tlsferry_core::Error`).
+pub use tlsferry_core::Error as TlsError;
+pub use tlsferry_core::{
+    CertSummary, CertificateError, CertificateFailure, Config, ConfigBuilder, ConfigError,
+    ConnectionInfo, Limits, LocalError, PeerError, PemInput, TimeoutPhase, TrustSummary, Version,
+};
 
-/// The crypto provider of this build: rustls-rustcrypto (pure Rust, the default) or,
-/// with the `aws-lc-rs` cargo feature, rustls' aws-lc-rs provider.
+/// The crypto provider of this build: the pure-Rust default (RustCrypto) or, with the
+/// `aws-lc-rs` cargo feature, rustls' aws-lc-rs provider. Pass it to
+/// [`ConfigBuilder::crypto_provider`]; [`Config::builder`] uses the pure-Rust one.
 pub fn provider() -> tlsferry_core::CryptoProvider {
     #[cfg(feature = "aws-lc-rs")]
     return rustls::crypto::aws_lc_rs::default_provider();

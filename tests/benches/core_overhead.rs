@@ -35,7 +35,7 @@ struct Ferry {
 impl Ferry {
     fn new(cfg: &Config, out: &mut Vec<u8>) -> Ferry {
         let mut f = Ferry {
-            client: Client::new(cfg, "localhost", Instant::ZERO).unwrap(),
+            client: Client::new("localhost", cfg, Instant::ZERO).unwrap(),
             connected: false,
         };
         f.drain(out);

@@ -60,7 +60,8 @@ fn parse(s: &str) -> Result<usize, String> {
 
 fn config(cafile: &str) -> Result<Config, String> {
     let pem = std::fs::read(cafile).map_err(|e| format!("{cafile}: {e}"))?;
-    tlsferry::config_builder()
+    tlsferry::Config::builder()
+        .crypto_provider(std::sync::Arc::new(tlsferry::provider()))
         .root_certificates_pem(&pem)
         .build()
         .map_err(|e| e.to_string())
@@ -94,13 +95,13 @@ fn handshakes(addr: &str, cafile: &str, n: usize) -> Result<String, String> {
     // One untimed handshake first: one-time initialisation (aws-lc-rs seeds its RNG with
     // ~20 ms of CPU jitter sampling per process) is not a per-handshake cost.
     drop(
-        tlsferry::connect(addr, "localhost", &config, &opts)
+        tlsferry::connect_with(addr, "localhost", &config, &opts)
             .map_err(|e| format!("warm-up: {e}"))?,
     );
     let mut last = String::new();
     let (t, c) = (Instant::now(), cpu_time());
     for i in 0..n {
-        let tls = tlsferry::connect(addr, "localhost", &config, &opts)
+        let tls = tlsferry::connect_with(addr, "localhost", &config, &opts)
             .map_err(|e| format!("handshake {}: {e}", i + 1))?;
         if i + 1 == n {
             last = describe(tls.info());
@@ -120,8 +121,7 @@ fn bulk(addr: &str, cafile: &str, expected: usize) -> Result<String, String> {
     let config = config(cafile)?;
     let (t, c) = (Instant::now(), cpu_time());
     let mut tls: TlsStream<_> =
-        tlsferry::connect(addr, "localhost", &config, &ConnectOptions::default())
-            .map_err(|e| e.to_string())?;
+        tlsferry::connect(addr, "localhost", &config).map_err(|e| e.to_string())?;
     let info = describe(tls.info());
     tls.write_all(format!("{expected}\n").as_bytes())
         .and_then(|()| tls.flush())

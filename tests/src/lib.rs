@@ -10,7 +10,7 @@
 pub mod pair;
 pub mod rawserver;
 pub mod servers;
-pub use tlsferry::pki;
+pub use tlsferry_cli::pki;
 
 /// The README's Rust examples, compiled (not run: they need the internet) as doctests.
 #[cfg(doctest)]

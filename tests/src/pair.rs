@@ -31,7 +31,12 @@ pub fn server_config(
     let builder = match client_ca_pem {
         Some(pem) => {
             let mut roots = RootCertStore::empty();
-            for c in tlsferry_core::parse_certificates(pem.as_bytes(), "client CA").unwrap() {
+            for c in tlsferry_core::parse_certificates(
+                pem.as_bytes(),
+                tlsferry_core::PemInput::Certificates,
+            )
+            .unwrap()
+            {
                 roots.add(c).unwrap();
             }
             let v = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
@@ -50,7 +55,9 @@ pub fn server_config(
 
 /// A client config trusting only `pki`'s root, using the system clock.
 pub fn client_config(pki: &TestPki) -> tlsferry_core::ConfigBuilder {
-    tlsferry::config_builder().root_certificates_pem(pki.root.pem.as_bytes())
+    tlsferry::Config::builder()
+        .crypto_provider(std::sync::Arc::new(tlsferry::provider()))
+        .root_certificates_pem(pki.root.pem.as_bytes())
 }
 
 /// The pair. Bytes move only when [`Pair::step`] or [`Pair::run`] is called.
@@ -82,7 +89,7 @@ impl Pair {
         name: &str,
     ) -> Result<Pair, Error> {
         let now = Instant::from_millis(1_000);
-        let client = Client::new(config, name, now)?;
+        let client = Client::new(name, config, now)?;
         Ok(Pair {
             client,
             server: ServerConnection::new(server_config).expect("server"),

@@ -443,7 +443,7 @@ impl Conn {
     pub fn open(config: &Config, addr: SocketAddr, name: &str) -> Conn {
         let sock = TcpStream::connect(addr).expect("connect to 127.0.0.1");
         let origin = std::time::Instant::now();
-        let client = Client::new(config, name, tlsferry_core::Instant::ZERO).expect("client");
+        let client = Client::new(name, config, tlsferry_core::Instant::ZERO).expect("client");
         let mut c = Conn {
             client,
             sock,

@@ -23,7 +23,8 @@ fn verdict(
     trust_pem: &str,
     name: &str,
 ) -> Verdict {
-    let cfg = tlsferry::config_builder()
+    let cfg = tlsferry::Config::builder()
+        .crypto_provider(std::sync::Arc::new(tlsferry::provider()))
         .root_certificates_pem(trust_pem.as_bytes())
         .build()
         .expect("client config");
@@ -42,12 +43,7 @@ fn verdict(
         }
         .start();
         // The native stack: tlsferry::connect (TCP + TlsStream over the core).
-        let conn = tlsferry::connect(
-            server.addr(),
-            name,
-            &cfg,
-            &tlsferry::connect::ConnectOptions::default(),
-        );
+        let conn = tlsferry::connect(server.addr(), name, &cfg);
         verdicts.push(match &conn {
             Ok(stream) => Ok(stream.info().expect("connected").clone()),
             Err(e) => Err(e
@@ -433,8 +429,11 @@ fn openssl_pki(leaf_key: &str, digest: &str) -> (String, Vec<CertificateDer<'sta
         ],
     );
     let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).expect("openssl output");
-    let leaf =
-        tlsferry_core::parse_certificates(read("leaf.pem").as_bytes(), "leaf").expect("leaf PEM");
+    let leaf = tlsferry_core::parse_certificates(
+        read("leaf.pem").as_bytes(),
+        tlsferry_core::PemInput::Certificates,
+    )
+    .expect("leaf PEM");
     (read("root.pem"), leaf, read("leaf.key"))
 }
 

@@ -12,7 +12,7 @@ use std::net::TcpListener;
 use std::process::{Command, Stdio};
 
 use time::Duration as Days;
-use tlsferry::demo_server::{Behaviour, DemoServer};
+use tlsferry_cli::demo_server::{Behaviour, DemoServer};
 use tlsferry_tests::pki::{KeyKind, Leaf, LeafSpec, TempDir, TestPki};
 use tlsferry_tests::servers::{refused_port, run_cli, CliOutput, OpenSslServer, PythonTlsServer};
 use tlsferry_tests::tlsferry_cli;
@@ -273,7 +273,9 @@ fn refused_port_exit_1() {
     expect(
         &out,
         1,
-        &[&format!("connection refused by 127.0.0.1:{port}")],
+        &[&format!(
+            "cannot connect to 127.0.0.1:{port}: Connection refused"
+        )],
     );
 }
 

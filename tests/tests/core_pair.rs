@@ -381,7 +381,10 @@ fn unknown_ca_is_refused() {
 #[test]
 fn default_mozilla_roots_refuse_a_private_ca() {
     let pki = TestPki::new(KeyKind::EcdsaP256);
-    let cfg = tlsferry::config_builder().build().unwrap();
+    let cfg = tlsferry::Config::builder()
+        .crypto_provider(std::sync::Arc::new(tlsferry::provider()))
+        .build()
+        .unwrap();
     let mut pair = Pair::new(
         &cfg,
         server_config(&pki.server, &[&TLS13], &[], None),
@@ -394,7 +397,8 @@ fn default_mozilla_roots_refuse_a_private_ca() {
 #[test]
 fn dangerous_mode_accepts_but_says_unverified() {
     let pki = TestPki::new(KeyKind::EcdsaP256);
-    let cfg = tlsferry::config_builder()
+    let cfg = tlsferry::Config::builder()
+        .crypto_provider(std::sync::Arc::new(tlsferry::provider()))
         .dangerous_accept_any_certificate()
         .build()
         .unwrap();
@@ -440,10 +444,11 @@ fn server_flight_one_byte_at_a_time_and_all_at_once() {
 fn send_buffer_limit_pushes_back() {
     let pki = TestPki::new(KeyKind::EcdsaP256);
     let cfg = client_config(&pki)
-        .limits(Limits {
-            send_buffer: 1000,
-            receive_buffer: 0,
-        })
+        .limits(
+            Limits::default()
+                .with_send_buffer(1000)
+                .with_receive_buffer(0),
+        )
         .build()
         .unwrap();
     let mut pair = Pair::new(
@@ -534,7 +539,7 @@ fn handshake_timeout_fires_on_tick_and_idle_timeout_after() {
 fn api_misuse_gives_typed_errors() {
     let pki = TestPki::new(KeyKind::EcdsaP256);
     let cfg: Config = client_config(&pki).build().unwrap();
-    let err = tlsferry_core::Client::new(&cfg, "not a host name!", pair_now()).unwrap_err();
+    let err = tlsferry_core::Client::new("not a host name!", &cfg, pair_now()).unwrap_err();
     assert!(matches!(
         err,
         Error::Local(LocalError::InvalidServerName(_))
@@ -570,7 +575,7 @@ fn garbage_from_the_server_is_a_protocol_error_and_an_alert_goes_back() {
         &[0x16, 0x03, 0x03, 0xff, 0xff][..],
         &[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28][..],
     ] {
-        let mut client = tlsferry_core::Client::new(&cfg, "localhost", pair_now()).unwrap();
+        let mut client = tlsferry_core::Client::new("localhost", &cfg, pair_now()).unwrap();
         while !matches!(client.poll_output(), Output::Wait(_)) {}
         let err = client
             .handle_input(Input::Receive(pair_now(), garbage))

@@ -431,15 +431,15 @@ fn checked_in_examples_replay() {
         let path = dir.join(name);
         if bless() {
             let (t, _pki) = record_openssl(version, fixed_seed());
-            tlsferry::record::write_transcript(&path, &t).unwrap();
+            tlsferry_cli::record::write_transcript(&path, &t).unwrap();
         }
-        let r = tlsferry::record::replay_file(&path).unwrap_or_else(|e| panic!("{e}"));
+        let r = tlsferry_cli::record::replay_file(&path).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.reply, REVERSED, "{name}");
         assert_eq!(r.info.as_ref().map(|i| i.version), Some(version));
         // Only the recorded clock makes it pass once the certificate has expired.
-        let t = tlsferry::record::read_transcript(&path).unwrap();
+        let t = tlsferry_cli::record::read_transcript(&path).unwrap();
         let leaf = CertSummary::from_der(&r.info.as_ref().unwrap().peer_certificates[0]);
-        let err = tlsferry::record::replay_file_with(
+        let err = tlsferry_cli::record::replay_file_with(
             &path,
             &ReplayOptions {
                 clock: Some(leaf.not_after.unwrap() + 1),
@@ -472,8 +472,6 @@ fn session_settings_need_their_roots() {
 #[test]
 fn cli_connect_record_then_replay() {
     use std::process::ExitCode;
-    use tlsferry::cli::args::{parse_connect, Parsed};
-    use tlsferry::cli::connect::{run, Style};
 
     let dir = tlsferry_tests::pki::TempDir::new("tlsferry-record");
     for (version, flag) in [(Version::Tls13, "--tls1.3"), (Version::Tls12, "--tls1.2")] {
@@ -506,26 +504,24 @@ fn cli_connect_record_then_replay() {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let Ok(Parsed::Run(args)) = parse_connect(&argv) else {
-            panic!("arguments")
-        };
-        assert_eq!(run(&args, Style::Brief), ExitCode::SUCCESS);
+        let connect = std::iter::once("connect".to_string()).chain(argv);
+        assert_eq!(tlsferry_cli::run(connect), ExitCode::SUCCESS);
         assert_eq!(std::fs::read(&out).unwrap(), REVERSED);
 
-        let t = tlsferry::record::read_transcript(&file).unwrap();
+        let t = tlsferry_cli::record::read_transcript(&file).unwrap();
         assert_eq!(t.session.seed, Seed::from_hex(seed).unwrap());
         assert_eq!(t.session.settings.versions, vec![version]);
         assert!(t.entries.contains(&Entry::Send(REQUEST.to_vec())));
         assert!(t.entries.contains(&Entry::Close), "shutdown is recorded");
         drop(server); // offline from here on
-        let r = tlsferry::record::replay_file(&file).unwrap_or_else(|e| panic!("{e}"));
+        let r = tlsferry_cli::record::replay_file(&file).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.reply, REVERSED);
         assert_eq!(r.info.unwrap().version, version);
 
         let replay_cli = |extra: &[&str]| {
-            let mut a = vec![file.to_str().unwrap().to_string()];
+            let mut a = vec!["replay".to_string(), file.to_str().unwrap().to_string()];
             a.extend(extra.iter().map(|s| s.to_string()));
-            tlsferry::record::replay_cli(&a)
+            tlsferry_cli::run(a)
         };
         assert_eq!(replay_cli(&[]), ExitCode::SUCCESS);
         assert_eq!(replay_cli(&["--seed", &"ab".repeat(32)]), ExitCode::from(3));
@@ -535,21 +531,26 @@ fn cli_connect_record_then_replay() {
             ExitCode::from(3)
         );
         assert_eq!(replay_cli(&["--time", "soon"]), ExitCode::from(2));
+        assert_eq!(
+            replay_cli(&[&format!("--time={}", expired - 2)]),
+            ExitCode::SUCCESS
+        );
         assert_eq!(replay_cli(&["--bogus"]), ExitCode::from(2));
     }
     let missing = dir.path().join("missing.transcript");
     assert_eq!(
-        tlsferry::record::replay_cli(&[missing.to_str().unwrap().to_string()]),
+        tlsferry_cli::run(["replay", missing.to_str().unwrap()]),
         ExitCode::from(2)
     );
     let garbage = dir.write("garbage.transcript", "hello\n");
     assert_eq!(
-        tlsferry::record::replay_cli(&[garbage.to_str().unwrap().to_string()]),
+        tlsferry_cli::run(["replay", garbage.to_str().unwrap()]),
         ExitCode::from(2)
     );
 
     // Flag combinations that cannot work are usage errors.
-    let parse = |a: &[&str]| parse_connect(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    let parse =
+        |a: &[&str]| tlsferry_cli::args::parse(std::iter::once(&"connect").chain(a).copied());
     let err = parse(&["localhost:1", "--seed", &"00".repeat(32)]).unwrap_err();
     assert!(err.0.contains("--seed needs --record"), "{err:?}");
     let err = parse(&["localhost:1", "--record", "f", "--seed", "xyz"]).unwrap_err();
@@ -562,7 +563,7 @@ fn cli_connect_record_then_replay() {
 fn recording_warns_loudly() {
     let pki = TestPki::new(KeyKind::EcdsaP256);
     let s = pki_session(&pki, Seed([3; 32]), &[Version::Tls13]);
-    let r = tlsferry::record::Recording::new("x.transcript", s).unwrap();
+    let r = tlsferry_cli::record::Recording::new("x.transcript", s).unwrap();
     let w = r.warning();
     assert!(
         w.contains("DETERMINISTIC") && w.contains(&"03".repeat(32)),

@@ -625,12 +625,7 @@ fn native_connect_to_a_stalling_server_times_out_in_the_handshake() {
         .unwrap();
     let server = RawServer::start(vec![Step::ReadClientHello, Step::Stall]);
     let started = std::time::Instant::now();
-    let err = match tlsferry::connect(
-        server.addr(),
-        "localhost",
-        &config,
-        &tlsferry::connect::ConnectOptions::default(),
-    ) {
+    let err = match tlsferry::connect(server.addr(), "localhost", &config) {
         Ok(_) => panic!("a stalling server completed a handshake"),
         Err(e) => e,
     };
@@ -660,18 +655,12 @@ fn native_stream_reading_from_a_stalled_server_hits_the_idle_timeout() {
         .idle_timeout(Some(Duration::from_millis(500)))
         .build()
         .unwrap();
-    let mut tls = tlsferry::connect(
-        addr,
-        "localhost",
-        &config,
-        &tlsferry::connect::ConnectOptions::default(),
-    )
-    .expect("handshake");
+    let mut tls = tlsferry::connect(addr, "localhost", &config).expect("handshake");
     let mut buf = [0u8; 5];
     tls.read_exact(&mut buf).expect("greeting");
     assert_eq!(&buf, b"hello");
     let err = tls.read(&mut buf).expect_err("the server stalls");
-    let tls_err = tlsferry::stream::tls_error(&err).expect("a TLS error inside");
+    let tls_err = tlsferry::tls_error(&err).expect("a TLS error inside");
     assert_eq!(tls_err, &Error::Timeout(TimeoutPhase::Idle), "{err}");
     assert_eq!(err.to_string(), "timed out waiting for data from the peer");
     drop(tls);

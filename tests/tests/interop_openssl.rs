@@ -7,8 +7,8 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use tlsferry::stream::tls_error;
-use tlsferry::{connect, ConnectOptions, TlsStream};
+use tlsferry::tls_error;
+use tlsferry::{connect, TlsStream};
 use tlsferry_core::{Config, Error, PeerError, Version};
 use tlsferry_tests::pki::{KeyKind, TempDir, TestPki};
 use tlsferry_tests::servers::{OpenSslMode, OpenSslServer};
@@ -17,20 +17,16 @@ use tlsferry_tests::servers::{OpenSslMode, OpenSslServer};
 const WAIT: Duration = Duration::from_secs(20);
 
 fn config(pki: &TestPki) -> tlsferry_core::ConfigBuilder {
-    tlsferry::config_builder()
+    tlsferry::Config::builder()
+        .crypto_provider(std::sync::Arc::new(tlsferry::provider()))
         .root_certificates_pem(pki.root.pem.as_bytes())
         .handshake_timeout(Some(WAIT))
         .idle_timeout(Some(WAIT))
 }
 
 fn open(server: &OpenSslServer, config: &Config) -> TlsStream<TcpStream> {
-    connect(
-        server.addr(),
-        "localhost",
-        config,
-        &ConnectOptions::default(),
-    )
-    .unwrap_or_else(|e| panic!("connect: {e}\nserver output:\n{}", server.output()))
+    connect(server.addr(), "localhost", config)
+        .unwrap_or_else(|e| panic!("connect: {e}\nserver output:\n{}", server.output()))
 }
 
 fn read_line(tls: &mut TlsStream<TcpStream>) -> String {
@@ -138,7 +134,7 @@ fn alpn_is_negotiated_or_absent() {
     }
     // Nothing in common: OpenSSL refuses with a fatal no_application_protocol alert.
     let cfg = config(&pki).alpn(["h3"]).build().unwrap();
-    match connect(server.addr(), "localhost", &cfg, &ConnectOptions::default()) {
+    match connect(server.addr(), "localhost", &cfg) {
         Err(tlsferry::Error::Tls(Error::Peer(PeerError::AlertReceived(alert)))) => {
             assert_eq!(alert, "NoApplicationProtocol");
         }
@@ -183,13 +179,12 @@ fn client_certificate_required_with(kind: KeyKind) {
         // Without: the server refuses with an alert (TLS 1.2 during the handshake;
         // TLS 1.3 after the client's Finished, so on the first read).
         let cfg = config(&pki).build().unwrap();
-        let outcome = connect(server.addr(), "localhost", &cfg, &ConnectOptions::default())
-            .and_then(|mut tls| {
-                let mut buf = [0u8; 16];
-                tls.write_all(b"no cert\n")
-                    .and_then(|()| tls.read(&mut buf))
-                    .map_err(tlsferry::Error::from_io)
-            });
+        let outcome = connect(server.addr(), "localhost", &cfg).and_then(|mut tls| {
+            let mut buf = [0u8; 16];
+            tls.write_all(b"no cert\n")
+                .and_then(|()| tls.read(&mut buf))
+                .map_err(tlsferry::Error::from_io)
+        });
         match outcome {
             Err(tlsferry::Error::Tls(Error::Peer(PeerError::AlertReceived(alert)))) => {
                 assert!(

@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use tlsferry::{connect, ConnectOptions};
+use tlsferry::connect;
 use tlsferry_tests::pki::{KeyKind, TempDir, TestPki};
 use tlsferry_tests::servers::{pattern, run_cli, PythonTlsServer};
 use tlsferry_tests::tlsferry_cli;
@@ -67,18 +67,13 @@ fn the_seed_flow_from_the_command_line() {
 fn the_seed_flow_from_rust() {
     let pki = TestPki::new(KeyKind::Rsa2048);
     let mut server = PythonTlsServer::builder(&pki.server).echo("> ").start();
-    let config = tlsferry::config_builder()
+    let config = tlsferry::Config::builder()
+        .crypto_provider(std::sync::Arc::new(tlsferry::provider()))
         .root_certificates_pem(pki.root.pem.as_bytes())
         .idle_timeout(Some(WAIT))
         .build()
         .unwrap();
-    let mut tls = connect(
-        server.addr(),
-        "localhost",
-        &config,
-        &ConnectOptions::default(),
-    )
-    .unwrap();
+    let mut tls = connect(server.addr(), "localhost", &config).unwrap();
     tls.write_all(b"Hello, World!").unwrap();
     let mut reply = Vec::new();
     tls.read_to_end(&mut reply).unwrap(); // Ok: ends with Python's close_notify

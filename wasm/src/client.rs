@@ -121,7 +121,7 @@ impl TlsClient {
             ));
         }
         let client =
-            Client::new(&opts.config, server_name, clock::now()).map_err(|e| convert::error(&e))?;
+            Client::new(server_name, &opts.config, clock::now()).map_err(|e| convert::error(&e))?;
         let mut this = TlsClient {
             client,
             outgoing: Vec::new(),

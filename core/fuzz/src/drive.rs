@@ -110,10 +110,7 @@ fn build_config(selector: u8) -> Config {
 /// What does not change the client's bytes: limits and timeouts.
 fn adjust(mut b: tlsferry_core::ConfigBuilder, selector: u8) -> tlsferry_core::ConfigBuilder {
     if selector & SEL_SMALL_SEND != 0 {
-        b = b.limits(Limits {
-            send_buffer: 64,
-            ..Limits::default()
-        });
+        b = b.limits(Limits::default().with_send_buffer(64));
     }
     if selector & SEL_TIMEOUTS != 0 {
         b = b
@@ -165,7 +162,7 @@ pub fn server_bytes(data: &[u8]) -> Outcome {
     };
     let config = config_for_run(selector);
     let mut now = FUZZ_START;
-    let mut client = match Client::new(&config, server_name_for(selector), now) {
+    let mut client = match Client::new(server_name_for(selector), &config, now) {
         Ok(c) => c,
         Err(e) => panic!("Client::new failed on a valid configuration: {e:?}"),
     };
@@ -303,7 +300,9 @@ pub fn config_inputs(data: &[u8]) {
     let builder = || Config::builder().time_provider(Arc::new(FixedClock));
     match selector % 4 {
         0 => {
-            if let Ok(certs) = tlsferry_core::parse_certificates(a, "fuzz") {
+            if let Ok(certs) =
+                tlsferry_core::parse_certificates(a, tlsferry_core::PemInput::Certificates)
+            {
                 for cert in &certs {
                     summarize(cert);
                 }
@@ -320,7 +319,10 @@ pub fn config_inputs(data: &[u8]) {
             summarize(a);
             // DER → PEM → DER is the identity.
             let pem = tlsferry_core::cert::to_pem(a);
-            match tlsferry_core::parse_certificates(pem.as_bytes(), "round trip") {
+            match tlsferry_core::parse_certificates(
+                pem.as_bytes(),
+                tlsferry_core::PemInput::Certificates,
+            ) {
                 Ok(back) if !a.is_empty() => {
                     assert_eq!(back.len(), 1);
                     assert_eq!(back[0].as_ref(), a, "PEM round trip changed the bytes");

@@ -425,7 +425,7 @@ pub fn replay_with(
             actual: fingerprint,
         });
     }
-    let client = Client::new(&config, &session.server_name, Instant::ZERO).map_err(|error| {
+    let client = Client::new(&session.server_name, &config, Instant::ZERO).map_err(|error| {
         ReplayError::Tls {
             error,
             entry: None,

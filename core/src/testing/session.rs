@@ -157,7 +157,7 @@ impl Session {
 
     /// A fresh deterministic client for this session, on the monotonic clock's origin.
     pub fn client(&self) -> Result<Client, Error> {
-        Client::new(&self.config()?, &self.server_name, Instant::ZERO)
+        Client::new(&self.server_name, &self.config()?, Instant::ZERO)
     }
 
     /// The first bytes the client transmits (the ClientHello record).

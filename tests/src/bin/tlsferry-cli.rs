@@ -4,5 +4,5 @@
 //! program as `native/src/main.rs`.
 
 fn main() -> std::process::ExitCode {
-    tlsferry::cli::main()
+    tlsferry_cli::main()
 }

@@ -240,7 +240,11 @@ impl Ca {
             for p in self.parents_pem.iter().take(self.parents_pem.len() - 1) {
                 chain_pem.push_str(p);
                 chain_der.push(
-                    tlsferry_core::parse_certificates(p.as_bytes(), "parent").expect("pem")[0]
+                    tlsferry_core::parse_certificates(
+                        p.as_bytes(),
+                        tlsferry_core::PemInput::Certificates,
+                    )
+                    .expect("pem")[0]
                         .clone(),
                 );
             }

@@ -48,7 +48,7 @@ mod code {
 }
 
 /// Bridge settings.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BridgeOptions {
     /// Address to listen on (default `127.0.0.1:8080`).
     pub listen: SocketAddr,
@@ -90,7 +90,8 @@ impl BridgeOptions {
     }
 }
 
-const USAGE: &str =
+/// Help for `tlsferry bridge`.
+pub const HELP: &str =
     "usage: tlsferry bridge --listen ADDR:PORT --allow HOST:PORT [--allow HOST:PORT ...]
                        [--allow-origin ORIGIN ...] [--max-connections N]
                        [--idle-timeout SECS] [--max-frame-size BYTES]
@@ -99,70 +100,8 @@ A WebSocket-to-TCP bridge for TLS clients in browsers (binary frames, `binary` s
 websockify-compatible). Clients pick the target with ws://ADDR:PORT/?target=HOST:PORT;
 only --allow'ed targets are reachable, and one --allow is the default target.";
 
-/// Parses the arguments after `tlsferry bridge`.
-pub fn parse_args(args: &[String]) -> Result<BridgeOptions, String> {
-    let mut opts = BridgeOptions::new(&[]);
-    let mut flags = crate::cli::args::FlagArgs::new(args);
-    while let Some(flag) = flags.next_flag() {
-        let mut value = || flags.value();
-        match flag.as_str() {
-            "--listen" => {
-                let v = value()?;
-                opts.listen = v
-                    .to_socket_addrs()
-                    .ok()
-                    .and_then(|mut a| a.next())
-                    .ok_or_else(|| format!("--listen {v}: not an ADDR:PORT"))?;
-            }
-            "--allow" => {
-                let v = value()?;
-                opts.allow.push(normalize_target(&v).ok_or_else(|| {
-                    format!("--allow {v}: expected HOST:PORT (IPv6 as [ADDR]:PORT)")
-                })?);
-            }
-            "--allow-origin" => opts
-                .allow_origins
-                .push(value()?.trim_end_matches('/').to_string()),
-            "--max-connections" => {
-                opts.max_connections = value()?
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or("--max-connections: expected a positive number")?;
-            }
-            "--idle-timeout" => {
-                let secs: f64 = value()?
-                    .parse()
-                    .ok()
-                    .filter(|s: &f64| s.is_finite() && *s > 0.0)
-                    .ok_or("--idle-timeout: expected a positive number of seconds")?;
-                opts.idle_timeout = Duration::from_secs_f64(secs);
-            }
-            "--max-frame-size" => {
-                opts.max_frame_size = value()?
-                    .parse()
-                    .ok()
-                    .filter(|n| *n >= 1024)
-                    .ok_or("--max-frame-size: expected a number of bytes, at least 1024")?;
-            }
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    if opts.allow.is_empty() {
-        return Err(
-            "refusing to start without --allow HOST:PORT: the bridge is never an open proxy".into(),
-        );
-    }
-    Ok(opts)
-}
-
-/// Runs `tlsferry bridge ARGS…` and returns the process exit code.
-pub fn cli(args: &[String]) -> ExitCode {
-    let opts = match crate::cli::args::options_or_exit("tlsferry bridge", USAGE, parse_args(args)) {
-        Ok(o) => o,
-        Err(code) => return code,
-    };
+/// Runs `tlsferry bridge` with parsed options and returns the process exit code.
+pub fn cli(opts: BridgeOptions) -> ExitCode {
     let bridge = match Bridge::bind(opts) {
         Ok(b) => b,
         Err(e) => {

@@ -9,7 +9,7 @@
 //! tlsferry demo --web [--port 8000] [--dir PATH/TO/wasm]
 //! ```
 
-use crate::cli::json::Json;
+use crate::json::Json;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
@@ -22,7 +22,8 @@ use crate::bridge::{Bridge, BridgeOptions};
 use crate::demo_server::{Behaviour, DemoServer};
 use crate::pki::{KeyKind, TestPki};
 
-const USAGE: &str = "usage: tlsferry demo --web [--port PORT] [--dir PATH]
+/// Help for `tlsferry demo --web`.
+pub const HELP: &str = "usage: tlsferry demo --web [--port PORT] [--dir PATH]
 
 Serves the browser demo on http://127.0.0.1:PORT/ (default 8000; 0 picks a free port)
 with a WebSocket bridge and a local TLS server whose CA is generated at startup, so the
@@ -30,7 +31,7 @@ whole path works offline. --dir is the wasm/ directory of the source tree (the d
 is the one this binary was built from); build its package first with wasm/build.sh.";
 
 /// Settings of the web demo.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebDemoOptions {
     /// HTTP port on 127.0.0.1 (0: a free one).
     pub port: u16,
@@ -38,37 +39,19 @@ pub struct WebDemoOptions {
     pub dir: PathBuf,
 }
 
-fn parse_args(args: &[String]) -> Result<WebDemoOptions, String> {
-    let mut opts = WebDemoOptions {
-        port: 8000,
-        dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../wasm")),
-    };
-    let mut flags = crate::cli::args::FlagArgs::new(args);
-    while let Some(flag) = flags.next_flag() {
-        let mut value = || flags.value();
-        match flag.as_str() {
-            "--port" => {
-                opts.port = value()?
-                    .parse()
-                    .map_err(|_| "--port: expected a port number".to_string())?
-            }
-            "--dir" => opts.dir = PathBuf::from(value()?),
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other:?}")),
+impl Default for WebDemoOptions {
+    /// Port 8000 and the `wasm/` directory of the source tree this binary was built from.
+    fn default() -> Self {
+        WebDemoOptions {
+            port: 8000,
+            dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../wasm")),
         }
     }
-    opts.dir = std::fs::canonicalize(&opts.dir).unwrap_or(opts.dir);
-    Ok(opts)
 }
 
-/// Runs `tlsferry demo --web ARGS…` and returns the process exit code.
-pub fn cli(args: &[String]) -> ExitCode {
-    let opts =
-        match crate::cli::args::options_or_exit("tlsferry demo --web", USAGE, parse_args(args)) {
-            Ok(o) => o,
-            Err(code) => return code,
-        };
-    match WebDemo::start(&opts) {
+/// Runs `tlsferry demo --web` and returns the process exit code.
+pub fn cli(opts: &WebDemoOptions) -> ExitCode {
+    match WebDemo::start(opts) {
         Ok(demo) => {
             println!("serving {}", demo.url());
             println!(
@@ -284,7 +267,7 @@ mod tests {
 
     #[test]
     fn resolve_stays_inside_the_three_directories() {
-        let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../wasm"));
+        let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../wasm"));
         assert!(resolve(dir, "/www/index.html").is_some());
         assert!(resolve(dir, "/www/").is_some());
         assert!(resolve(dir, "/js/index.js?x=1").is_some());

@@ -8,6 +8,8 @@ use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use crate::args::ReplayArgs;
 use std::sync::{Arc, Mutex};
 
 use tlsferry_core::testing::{
@@ -16,7 +18,7 @@ use tlsferry_core::testing::{
 };
 use tlsferry_core::{Config, ConfigBuilder, ConfigError, Version};
 
-use crate::stream::Tap;
+use tlsferry::Tap;
 
 /// Why [`replay_file`] failed.
 #[derive(Debug)]
@@ -70,9 +72,9 @@ pub fn read_transcript(path: impl AsRef<Path>) -> Result<Transcript, ReplayFileE
 /// call: the test helper.
 ///
 /// ```no_run
-/// let replay = tlsferry::record::replay_file("tests/data/transcripts/openssl-tls13.transcript")?;
+/// let replay = tlsferry_cli::record::replay_file("tests/data/transcripts/openssl-tls13.transcript")?;
 /// assert_eq!(replay.reply, b"!dlroW ,olleH\n");
-/// # Ok::<(), tlsferry::record::ReplayFileError>(())
+/// # Ok::<(), tlsferry_cli::record::ReplayFileError>(())
 /// ```
 pub fn replay_file(path: impl AsRef<Path>) -> Result<Replay, ReplayFileError> {
     replay_file_with(path, &ReplayOptions::default())
@@ -140,7 +142,7 @@ impl Recording {
         self.session.config_with(adjust)
     }
 
-    /// The tap to attach to the [`crate::TlsStream`] before its first I/O.
+    /// The tap to attach to the [`tlsferry::TlsStream`] before its first I/O.
     pub fn tap(&self) -> Box<dyn Tap> {
         Box::new(RecordTap(self.recorder.clone()))
     }
@@ -183,7 +185,8 @@ pub fn connect_session(
         settings.versions = versions.to_vec();
     }
     if let Some(pem) = cafile_pem {
-        let roots = tlsferry_core::parse_certificates(pem, "CA certificates")?;
+        let roots =
+            tlsferry_core::parse_certificates(pem, tlsferry_core::PemInput::CaCertificates)?;
         settings = settings.with_roots_only(roots);
     }
     let clock = std::time::SystemTime::now()
@@ -204,7 +207,7 @@ fn lock(recorder: &Mutex<Recorder>) -> std::sync::MutexGuard<'_, Recorder> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Feeds a [`TlsStream`](crate::TlsStream)'s [`Tap`] calls into a [`Recorder`].
+/// Feeds a [`TlsStream`](tlsferry::TlsStream)'s [`Tap`] calls into a [`Recorder`].
 struct RecordTap(Arc<Mutex<Recorder>>);
 
 impl Tap for RecordTap {
@@ -229,7 +232,8 @@ impl Tap for RecordTap {
     }
 }
 
-const REPLAY_USAGE: &str =
+/// Help for `tlsferry replay`.
+pub const REPLAY_HELP: &str =
     "usage: tlsferry replay FILE [--time UNIX] [--seed HEX] [--ignore-fingerprint]
 
 Replays a transcript recorded with `tlsferry connect --record FILE`, offline: a fresh
@@ -243,36 +247,14 @@ recording, and the decrypted reply is printed on stdout.
 exit codes: 0 the replay matched; 2 bad usage or unreadable/invalid transcript;
             3 the replay failed (divergence, TLS or certificate error, config mismatch)";
 
-/// Runs `tlsferry replay ARGS…` and returns the process exit code.
-pub fn replay_cli(args: &[String]) -> ExitCode {
-    let mut file: Option<&str> = None;
-    let mut options = ReplayOptions::default();
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "-h" | "--help" => {
-                println!("{REPLAY_USAGE}");
-                return ExitCode::SUCCESS;
-            }
-            "--time" => match it.next().map(|v| v.parse::<u64>()) {
-                Some(Ok(t)) => options.clock = Some(t),
-                _ => return usage("--time needs a Unix time in seconds"),
-            },
-            "--seed" => match it.next().and_then(|v| Seed::from_hex(v)) {
-                Some(seed) => options.seed = Some(seed),
-                None => return usage("--seed needs 64 hex digits (32 bytes)"),
-            },
-            "--ignore-fingerprint" => options.ignore_fingerprint = true,
-            flag if flag.starts_with('-') && flag != "-" => {
-                return usage(&format!("unknown option {flag}"))
-            }
-            path if file.is_none() => file = Some(path),
-            extra => return usage(&format!("unexpected argument {extra:?}")),
-        }
-    }
-    let Some(file) = file else {
-        return usage("missing the transcript FILE");
+/// Runs `tlsferry replay` with parsed arguments and returns the process exit code.
+pub fn replay_cli(args: &ReplayArgs) -> ExitCode {
+    let options = ReplayOptions {
+        clock: args.time,
+        seed: args.seed,
+        ignore_fingerprint: args.ignore_fingerprint,
     };
+    let file = &args.file;
     match replay_file_with(file, &options) {
         Ok(replay) => {
             let mut out = std::io::stdout().lock();
@@ -309,9 +291,4 @@ pub fn replay_cli(args: &[String]) -> ExitCode {
             ExitCode::from(3)
         }
     }
-}
-
-fn usage(message: &str) -> ExitCode {
-    eprintln!("tlsferry replay: {message}\n{REPLAY_USAGE}");
-    ExitCode::from(2)
 }

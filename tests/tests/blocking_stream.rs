@@ -9,15 +9,15 @@ use std::time::Duration;
 
 use tlsferry_core::{Config, Error, PeerError, TimeoutPhase};
 
-use super::*;
-use crate::demo_server::{Behaviour, DemoServer};
-use crate::pki::{KeyKind, TestPki};
+use tlsferry::{tls_error, Tap, TlsStream, Transport};
+use tlsferry_cli::demo_server::{Behaviour, DemoServer};
+use tlsferry_cli::pki::{KeyKind, TestPki};
 
 /// Generous: only failures wait this long.
 const LONG: Duration = Duration::from_secs(20);
 
 fn config(pki: &TestPki) -> tlsferry_core::ConfigBuilder {
-    crate::config_builder()
+    tlsferry::Config::builder()
         .root_certificates_pem(pki.root.pem.as_bytes())
         .handshake_timeout(Some(LONG))
 }
@@ -102,7 +102,7 @@ fn partial_and_interrupted_io_moves_every_byte() {
         inner: tcp(&server),
         calls: 0,
     };
-    let mut tls = TlsStream::new(io, &cfg, "localhost")
+    let mut tls = TlsStream::new(io, "localhost", &cfg)
         .unwrap()
         .use_read_timeouts();
     tls.handshake().unwrap();
@@ -164,7 +164,7 @@ fn would_block_on_write_loses_nothing() {
         writes: 0,
         blocked: 0,
     };
-    let mut tls = TlsStream::new(io, &cfg, "localhost").unwrap();
+    let mut tls = TlsStream::new(io, "localhost", &cfg).unwrap();
     let retry = |tls: &mut TlsStream<Blocky>,
                  f: &dyn Fn(&mut TlsStream<Blocky>) -> io::Result<usize>| loop {
         match f(tls) {
@@ -193,7 +193,7 @@ fn handshake_timeout_fires_while_blocked_in_a_read() {
         .build()
         .unwrap();
     let io = TcpStream::connect(mute.local_addr().unwrap()).unwrap();
-    let mut tls = TlsStream::new(io, &cfg, "localhost")
+    let mut tls = TlsStream::new(io, "localhost", &cfg)
         .unwrap()
         .use_read_timeouts();
     let started = std::time::Instant::now();
@@ -220,7 +220,7 @@ fn idle_timeout_is_the_cores_and_final() {
         .idle_timeout(Some(Duration::from_millis(200)))
         .build()
         .unwrap();
-    let mut tls = TlsStream::new(tcp(&server), &cfg, "localhost")
+    let mut tls = TlsStream::new(tcp(&server), "localhost", &cfg)
         .unwrap()
         .use_read_timeouts();
     tls.write_all(b"x").unwrap();
@@ -235,7 +235,7 @@ fn callers_read_timeout_is_not_final() {
     let pki = TestPki::new(KeyKind::EcdsaP256);
     let server = DemoServer::start(&pki.server, Behaviour::Echo).unwrap();
     let cfg = config(&pki).build().unwrap();
-    let mut tls = TlsStream::new(tcp(&server), &cfg, "localhost")
+    let mut tls = TlsStream::new(tcp(&server), "localhost", &cfg)
         .unwrap()
         .use_read_timeouts();
     tls.handshake().unwrap();
@@ -258,7 +258,7 @@ fn without_timers_the_transports_own_timeout_checks_deadlines() {
     let io = tcp(&server);
     io.set_read_timeout(Some(Duration::from_millis(50)))
         .unwrap();
-    let mut tls = TlsStream::new(io, &cfg, "localhost").unwrap(); // no use_read_timeouts
+    let mut tls = TlsStream::new(io, "localhost", &cfg).unwrap(); // no use_read_timeouts
     tls.write_all(b"x").unwrap();
     assert_eq!(read_exact_retrying(&mut tls, 1), b"x");
     let mut would_block = 0;
@@ -293,7 +293,7 @@ fn eof_during_the_handshake_is_truncation() {
         let _ = s.read(&mut [0u8; 4096]);
     });
     let cfg = config(&pki).build().unwrap();
-    let mut tls = TlsStream::new(TcpStream::connect(addr).unwrap(), &cfg, "localhost")
+    let mut tls = TlsStream::new(TcpStream::connect(addr).unwrap(), "localhost", &cfg)
         .unwrap()
         .use_read_timeouts();
     let err = tls.handshake().unwrap_err();
@@ -306,8 +306,8 @@ fn eof_during_the_handshake_is_truncation() {
         }))
     );
     assert!(matches!(
-        crate::Error::from_io(err),
-        crate::Error::Tls(Error::Peer(PeerError::Truncated { .. }))
+        tlsferry::Error::from_io(err),
+        tlsferry::Error::Tls(Error::Peer(PeerError::Truncated { .. }))
     ));
 }
 
@@ -342,7 +342,7 @@ fn the_tap_sees_the_whole_session_once() {
     let server = DemoServer::start(&pki.server, Behaviour::Echo).unwrap();
     let cfg = config(&pki).build().unwrap();
     let log = Arc::new(Mutex::new(Log::default()));
-    let mut tls = TlsStream::new(tcp(&server), &cfg, "localhost")
+    let mut tls = TlsStream::new(tcp(&server), "localhost", &cfg)
         .unwrap()
         .use_read_timeouts()
         .with_tap(Box::new(Recorder(log.clone())));
@@ -405,7 +405,7 @@ fn an_unchanged_read_timeout_is_not_set_again() {
         inner: tcp(&server),
         set: Vec::new(),
     };
-    let mut tls = TlsStream::new(io, &cfg, "localhost")
+    let mut tls = TlsStream::new(io, "localhost", &cfg)
         .unwrap()
         .use_read_timeouts();
     let sent = data(20_000);

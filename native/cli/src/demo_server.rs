@@ -5,8 +5,8 @@
 //! server: it answers each connection in one of the [`Behaviour`]s and stops when dropped.
 //!
 //! ```no_run
-//! use tlsferry::demo_server::{Behaviour, DemoServer};
-//! use tlsferry::pki::{KeyKind, TestPki};
+//! use tlsferry_cli::demo_server::{Behaviour, DemoServer};
+//! use tlsferry_cli::pki::{KeyKind, TestPki};
 //!
 //! let pki = TestPki::new(KeyKind::EcdsaP256);
 //! let server = DemoServer::start(&pki.server, Behaviour::Greet)?;

@@ -13,13 +13,12 @@ use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tlsferry_core::{Config, ConfigError, ConnectionInfo};
+use tlsferry_core::{Config, ConfigError, ConnectionInfo, PemInput};
 
-use super::args::{ConnectArgs, SendSource};
-use super::json::Json;
-use super::report::{self, say, Exit, Failure};
-use crate::stream::{tls_error, Stats, TlsStream};
-use crate::{ConnectOptions, KeyLogFile};
+use crate::args::{ConnectArgs, SendSource};
+use crate::json::Json;
+use crate::report::{self, say, Exit, Failure};
+use tlsferry::{tls_error, ConnectOptions, KeyLogFile, Stats, TlsStream};
 
 /// How the session talks on stderr.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,7 +147,7 @@ fn load_inputs(args: &ConnectArgs) -> Result<Inputs, Failure> {
     } else {
         match (&args.cafile, &roots_pem) {
             (Some(p), Some(pem)) => {
-                let n = tlsferry_core::parse_certificates(pem, "CA certificates")
+                let n = tlsferry_core::parse_certificates(pem, PemInput::CaCertificates)
                     .map(|c| c.len())
                     .unwrap_or(0);
                 format!(
@@ -178,15 +177,18 @@ fn config_failure(e: &ConfigError, args: &ConnectArgs) -> Failure {
             .unwrap_or_default()
     };
     let message = match e {
-        ConfigError::Pem { what, .. } if what == "CA certificates" => {
-            format!("--cafile {}: {e}", path(&args.cafile))
-        }
-        ConfigError::Pem { what, .. } if what == "client certificate" => {
-            format!("--cert {}: {e}", path(&args.cert))
-        }
-        ConfigError::Pem { what, .. } if what == "client key" => {
-            format!("--key {}: {e}", path(&args.key))
-        }
+        ConfigError::Pem {
+            input: PemInput::CaCertificates,
+            ..
+        } => format!("--cafile {}: {e}", path(&args.cafile)),
+        ConfigError::Pem {
+            input: PemInput::ClientCertificate,
+            ..
+        } => format!("--cert {}: {e}", path(&args.cert)),
+        ConfigError::Pem {
+            input: PemInput::ClientKey,
+            ..
+        } => format!("--key {}: {e}", path(&args.key)),
         ConfigError::ClientAuth(_) => format!(
             "--cert {} / --key {}: {e}",
             path(&args.cert),
@@ -201,7 +203,7 @@ fn config_failure(e: &ConfigError, args: &ConnectArgs) -> Failure {
 }
 
 fn build_config(args: &ConnectArgs, inputs: &Inputs) -> Result<Config, Failure> {
-    let mut b = crate::config_builder();
+    let mut b = Config::builder().crypto_provider(Arc::new(tlsferry::provider()));
     if let Some(pem) = &inputs.roots_pem {
         b = b.root_certificates_pem(pem);
     }
@@ -229,9 +231,9 @@ fn build_config(args: &ConnectArgs, inputs: &Inputs) -> Result<Config, Failure> 
 fn session(args: &ConnectArgs, style: Style, rec: &mut Record) -> Result<(), Failure> {
     let name = args.server_name();
     let narrate = style == Style::Narrate;
-    crate::connect::check_server_name(&args.host)
+    tlsferry::check_server_name(&args.host)
         .map_err(|_| Failure::usage(format!("invalid host name {:?}", args.host)))?;
-    crate::connect::check_server_name(name).map_err(|_| {
+    tlsferry::check_server_name(name).map_err(|_| {
         Failure::usage(format!(
             "invalid server name {name:?}: not a DNS name or IP address"
         ))
@@ -251,11 +253,8 @@ fn session(args: &ConnectArgs, style: Style, rec: &mut Record) -> Result<(), Fai
     if narrate {
         say!("==> connecting to {target} over TCP");
     }
-    let opts = ConnectOptions {
-        write_timeout: args.timeout,
-        ..ConnectOptions::default()
-    };
-    let tcp = crate::connect_tcp((args.host.as_str(), args.port), &opts)
+    let opts = ConnectOptions::default().with_write_timeout(args.timeout);
+    let tcp = tlsferry::connect_tcp((args.host.as_str(), args.port), &opts)
         .map_err(|e| Failure::from_error(&e, &args.host))?;
     rec.addr = tcp.peer_addr().ok();
     if narrate {
@@ -265,8 +264,8 @@ fn session(args: &ConnectArgs, style: Style, rec: &mut Record) -> Result<(), Fai
         );
     }
 
-    let mut tls = TlsStream::new(tcp, &config, name)
-        .map_err(|e| Failure::from_io(e, &args.host))?
+    let mut tls = TlsStream::new(tcp, name, &config)
+        .map_err(|e| Failure::from_error(&e, &args.host))?
         .use_read_timeouts();
     if let Some(tap) = tap {
         tls = tls.with_tap(tap);

@@ -9,7 +9,18 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tlsferry::bridge::{parse_args, Bridge, BridgeHandle, BridgeOptions};
+use tlsferry_cli::args::Command;
+use tlsferry_cli::bridge::{Bridge, BridgeHandle, BridgeOptions};
+
+/// `tlsferry bridge ARGS` parsed by the CLI's parser.
+fn parse_args(args: &[String]) -> Result<BridgeOptions, String> {
+    let all = std::iter::once("bridge".to_string()).chain(args.iter().cloned());
+    match tlsferry_cli::args::parse(all) {
+        Ok(Command::Bridge(o)) => Ok(o),
+        Ok(other) => panic!("{other:?}"),
+        Err(e) => Err(e.0),
+    }
+}
 
 /// A TCP echo server on 127.0.0.1 that counts its connections; stops with the test process.
 struct Echo {
@@ -448,7 +459,7 @@ fn refuses_to_start_without_an_allowlist() {
     let err = parse_args(&args(&["--listen", "127.0.0.1:0"])).unwrap_err();
     assert!(err.contains("never an open proxy"), "{err}");
     assert_eq!(
-        tlsferry::bridge::cli(&args(&["--listen", "127.0.0.1:0"])),
+        tlsferry_cli::run(["bridge", "--listen", "127.0.0.1:0"]),
         std::process::ExitCode::from(2)
     );
     assert!(parse_args(&args(&["--allow", "nohost"])).is_err());

@@ -5,11 +5,11 @@
 
 use std::process::ExitCode;
 
-use super::args::{self, Parsed};
-use super::connect::{self, Style};
-use super::report::{say, Exit};
+use crate::args::ConnectArgs;
+use crate::connect::{self, Style};
 use crate::demo_server::{Behaviour, DemoServer};
 use crate::pki::{KeyKind, TempDir, TestPki};
+use crate::report::{say, Exit};
 
 /// Help for `tlsferry demo`.
 pub const HELP: &str = "\
@@ -30,25 +30,9 @@ OPTIONS (as for `tlsferry connect`):
   --alpn LIST  --timeout SECS  --show-certs  --json  --output PATH  --keylog PATH
 ";
 
-/// Runs `tlsferry demo ARGS`.
-pub fn main(argv: &[String]) -> ExitCode {
-    if let Some(i) = argv.iter().position(|a| a == "--web") {
-        let rest: Vec<String> = argv
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != i)
-            .map(|(_, a)| a.clone())
-            .collect();
-        return crate::webdemo::cli(&rest);
-    }
-    let mut a = match args::parse_demo(argv) {
-        Ok(Parsed::Run(a)) => a,
-        Ok(Parsed::Help) => {
-            super::print_stdout(HELP);
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => return super::usage_failure(&e.0, "tlsferry demo --help"),
-    };
+/// Runs `tlsferry demo` with parsed arguments (the target, trust and name are the
+/// demo's own).
+pub fn run(mut a: ConnectArgs) -> ExitCode {
     say!("tlsferry demo: the seed's exchange against a local TLS server, offline");
     let pki = TestPki::new(KeyKind::EcdsaP256);
     let leaf = pki

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use tlsferry_core::cert::CertSummary;
 use tlsferry_core::{CertificateError, ConnectionInfo, Error as TlsError, LocalError, UtcTime};
 
-use super::json::Json;
+use crate::json::Json;
 
 /// Writes one line to stderr, ignoring a closed stderr (never panics).
 macro_rules! say {
@@ -75,12 +75,12 @@ impl Failure {
     }
 
     /// Classifies an error of the library.
-    pub fn from_error(err: &crate::Error, host: &str) -> Failure {
+    pub fn from_error(err: &tlsferry::Error, host: &str) -> Failure {
         let (exit, message) = match err {
-            crate::Error::Resolve(e) => (Exit::Network, format!("cannot resolve {host}: {e}")),
-            crate::Error::Connect { .. } | crate::Error::Io(_) => (Exit::Network, err.to_string()),
-            crate::Error::Tls(e) => (tls_exit(e), e.to_string()),
+            tlsferry::Error::Tls(e) => (tls_exit(e), e.to_string()),
+            other => (Exit::Network, chain(other)),
         };
+        let _ = host;
         Failure {
             exit,
             message,
@@ -95,8 +95,24 @@ impl Failure {
 
     /// Classifies an I/O error from the stream (TLS errors inside are unwrapped).
     pub fn from_io(err: std::io::Error, host: &str) -> Failure {
-        Failure::from_error(&crate::Error::from_io(err), host)
+        Failure::from_error(&tlsferry::Error::from_io(err), host)
     }
+}
+
+/// An error and its causes on one line, each said once: `cannot connect to 1.2.3.4:443:
+/// Connection refused (os error 111)`.
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut next = err.source();
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = e.source();
+    }
+    out
 }
 
 /// The exit code for a TLS error.

@@ -1,5 +1,9 @@
+//! # tlsferry-cli
+//!
 //! The `tlsferry` command line. The binary (`src/main.rs`) only calls [`main`]; the
-//! code lives in the library so that tests run exactly what the binary runs.
+//! code lives in the library so that tests run exactly what the binary runs, and so that
+//! the test suites can reuse its throw-away PKI ([`pki`]) and local servers
+//! ([`demo_server`]). Programs that want a TLS client depend on the `tlsferry` crate.
 //!
 //! Exit codes: 0 success; 1 network/IO error (refused, reset, timeout); 2 usage or bad
 //! local input; 3 TLS failure other than certificates (protocol error, alert,
@@ -9,12 +13,17 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 pub mod args;
+pub mod bridge;
 pub mod connect;
 pub mod demo;
+pub mod demo_server;
 pub mod json;
+pub mod pki;
+pub mod record;
 pub mod report;
+pub mod webdemo;
 
-use args::Parsed;
+use args::{Command, Topic};
 use report::{say, Exit};
 
 /// `tlsferry --help`.
@@ -77,52 +86,49 @@ truncation is reported (exit 3). Exit codes: see `tlsferry --help`.
 
 /// Entry point of the `tlsferry` binary.
 pub fn main() -> ExitCode {
-    let mut args = Vec::new();
-    for a in std::env::args_os().skip(1) {
-        match a.into_string() {
-            Ok(s) => args.push(s),
-            Err(bad) => {
-                return usage_failure(
-                    &format!("argument {bad:?} is not valid UTF-8"),
-                    "tlsferry --help",
-                )
-            }
-        }
-    }
-    run(&args)
+    run(std::env::args_os().skip(1))
 }
 
 /// Runs the command line `args` (without the program name); returns the exit code.
-pub fn run(args: &[String]) -> ExitCode {
-    let rest = args.get(1..).unwrap_or_default();
-    match args.first().map(String::as_str) {
-        None => {
-            let _ = std::io::stderr().write_all(HELP.as_bytes());
-            ExitCode::from(Exit::Usage.code())
-        }
-        Some("-h" | "--help" | "help") => {
-            print_stdout(HELP);
+pub fn run<I>(args: I) -> ExitCode
+where
+    I: IntoIterator,
+    I::Item: Into<std::ffi::OsString>,
+{
+    let mut args = args.into_iter().map(Into::into).peekable();
+    if args.peek().is_none() {
+        let _ = std::io::stderr().write_all(HELP.as_bytes());
+        return ExitCode::from(Exit::Usage.code());
+    }
+    let command = match args::parse(args) {
+        Ok(c) => c,
+        Err(e) => return usage_failure(&e.0, "tlsferry --help"),
+    };
+    match command {
+        Command::Help(topic) => {
+            print_stdout(match topic {
+                Topic::Main => HELP,
+                Topic::Connect => CONNECT_HELP,
+                Topic::Demo => demo::HELP,
+                Topic::WebDemo => webdemo::HELP,
+                Topic::Bridge => bridge::HELP,
+                Topic::Replay => record::REPLAY_HELP,
+            });
             ExitCode::SUCCESS
         }
-        Some("-V" | "--version") => {
+        Command::Version => {
             print_stdout(&format!(
-                "tlsferry {} (rustls 0.23, rustls-rustcrypto)\n",
-                env!("CARGO_PKG_VERSION")
+                "tlsferry {} (rustls 0.23, {})\n",
+                env!("CARGO_PKG_VERSION"),
+                tlsferry::provider_name()
             ));
             ExitCode::SUCCESS
         }
-        Some("connect") => match args::parse_connect(rest) {
-            Ok(Parsed::Run(a)) => connect::run(&a, connect::Style::Brief),
-            Ok(Parsed::Help) => {
-                print_stdout(CONNECT_HELP);
-                ExitCode::SUCCESS
-            }
-            Err(e) => usage_failure(&e.0, "tlsferry connect --help"),
-        },
-        Some("demo") => demo::main(rest),
-        Some("bridge") => crate::bridge::cli(rest),
-        Some("replay") => crate::record::replay_cli(rest),
-        Some(other) => usage_failure(&format!("unknown command {other:?}"), "tlsferry --help"),
+        Command::Connect(a) => connect::run(&a, connect::Style::Brief),
+        Command::Demo(a) => demo::run(a),
+        Command::WebDemo(o) => webdemo::cli(&o),
+        Command::Bridge(o) => bridge::cli(o),
+        Command::Replay(r) => record::replay_cli(&r),
     }
 }
 
