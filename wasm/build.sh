@@ -1,17 +1,29 @@
 #!/usr/bin/env bash
-# Builds the npm package in wasm/pkg/: the release wasm, wasm-bindgen's ESM glue at exactly
-# the crate's wasm-bindgen version, then wasm-opt -Oz from the npm `binaryen` package
+# Builds the npm package's wasm in wasm/pkg/: the release wasm, wasm-bindgen's ESM glue at
+# exactly the crate's wasm-bindgen version, then wasm-opt -Oz from the npm `binaryen` package
 # (Debian's binaryen 108 emits modules that crash at load). Prints the sizes and writes
 # them to pkg/SIZES.txt.
 #
-#   wasm/build.sh            build (installs wasm-bindgen-cli and npm deps if missing)
+#   wasm/build.sh            build, unless pkg/ was built from the same sources already
+#   wasm/build.sh --force    build even so
 #   wasm/build.sh --no-opt   skip wasm-opt (faster, larger)
+#
+# Installs wasm-bindgen-cli and the npm packages of wasm/ when they are missing. The
+# sources (core/, wasm/src, the Cargo files, this script) are hashed into pkg/.stamp, so
+# that tests/run builds the package once and every suite reuses it.
 set -euo pipefail
 cd "$(dirname "$0")"
 WASM_DIR=$(pwd)
 ROOT=$(cd .. && pwd)
 OPT=1
-[ "${1:-}" = "--no-opt" ] && OPT=0
+FORCE=0
+for arg in "$@"; do
+  case $arg in
+  --no-opt) OPT=0 ;;
+  --force) FORCE=1 ;;
+  *) echo "usage: wasm/build.sh [--force] [--no-opt]" >&2 && exit 2 ;;
+  esac
+done
 
 # The wasm-bindgen version the crate is pinned to (workspace Cargo.toml: "=X.Y.Z").
 WB_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' "$ROOT/Cargo.toml")
@@ -23,8 +35,22 @@ if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | cut -d'
   cargo install -q wasm-bindgen-cli --version "$WB_VERSION"
 fi
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ]; then
-  npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || npm install --no-audit --no-fund --loglevel=error
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] ||
+  [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# Everything the wasm is built from; pkg/ is reused while this hash stays the same.
+stamp=$(
+  cd "$ROOT" &&
+    { find core wasm/src -type f \( -name '*.rs' -o -name 'Cargo.toml' \) -not -path '*/fuzz/*' -not -path '*/target/*' | sort &&
+      echo Cargo.toml Cargo.lock wasm/Cargo.toml wasm/build.sh; } |
+    xargs sha256sum | sha256sum | cut -d' ' -f1
+)-opt$OPT
+if [ "$FORCE" = 0 ] && [ "$(cat pkg/.stamp 2>/dev/null)" = "$stamp" ] && [ -f pkg/tlsferry_wasm_bg.wasm ] &&
+  [ -f pkg/tlsferry_replay_bg.wasm ]; then
+  echo "wasm/pkg is up to date (pkg/.stamp); wasm/build.sh --force rebuilds it"
+  exit 0
 fi
 
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -32,13 +58,14 @@ RAW="$TARGET_DIR/wasm32-unknown-unknown/wasm-release/tlsferry_wasm.wasm"
 rm -rf pkg
 
 # The replay kit (replay(), deterministicClientHello(): the `replay` cargo feature) is a
-# second module in pkg/replay/, loaded by js/replay.js only when first used, so that the
-# module every connection loads stays ~24 KB gzip smaller.
+# second module, pkg/tlsferry_replay*, behind its own entry point (tlsferry/replay), so
+# that the module every connection loads stays ~24 KB gzip smaller and applications that
+# never replay never bundle it.
 cargo build -q --locked --profile wasm-release --target wasm32-unknown-unknown -p tlsferry-wasm
-wasm-bindgen --target web --out-dir pkg/replay --out-name tlsferry_wasm "$RAW"
+wasm-bindgen --target web --out-dir pkg --out-name tlsferry_replay "$RAW"
 if [ "$OPT" = 1 ]; then
-  node_modules/.bin/wasm-opt -Oz pkg/replay/tlsferry_wasm_bg.wasm -o pkg/replay/opt.wasm
-  mv pkg/replay/opt.wasm pkg/replay/tlsferry_wasm_bg.wasm
+  node_modules/.bin/wasm-opt -Oz pkg/tlsferry_replay_bg.wasm -o pkg/replay.opt.wasm
+  mv pkg/replay.opt.wasm pkg/tlsferry_replay_bg.wasm
 fi
 
 # The main module: the size-first profile (opt-level z, fat LTO, one codegen unit;
@@ -61,6 +88,7 @@ opt_gz=$(gzip -9 -c "$BG" | wc -c)
   echo "tlsferry_wasm_bg.wasm sizes (bytes)"
   echo "raw (cargo wasm-release + wasm-bindgen): $raw_size  gzip -9: $raw_gz"
   [ "$OPT" = 1 ] && echo "wasm-opt -Oz:                       $opt_size  gzip -9: $opt_gz"
-  replay=pkg/replay/tlsferry_wasm_bg.wasm
-  echo "replay/ (loaded on first replay()): $(stat -c %s "$replay")  gzip -9: $(gzip -9 -c "$replay" | wc -c)"
+  replay=pkg/tlsferry_replay_bg.wasm
+  echo "tlsferry_replay_bg.wasm (tlsferry/replay): $(stat -c %s "$replay")  gzip -9: $(gzip -9 -c "$replay" | wc -c)"
 } | tee pkg/SIZES.txt
+echo "$stamp" >pkg/.stamp

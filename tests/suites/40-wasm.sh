@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# The WebAssembly package, its JS API, the bridge path and the demo page:
-#   1. builds the npm package (wasm/build.sh: release wasm, wasm-bindgen, wasm-opt -Oz)
+# The WebAssembly package, its JS API, the bridge path, bundlers and the demo page:
+#   1. builds the npm package once (wasm/build.sh: release wasm, wasm-bindgen, wasm-opt -Oz;
+#      skipped while wasm/pkg/.stamp matches the sources, so 50-edge reuses it) and the CLI
 #   2. wasm-bindgen-test unit tests of the bindings in Node, then in Chromium (chromedriver)
-#   3. Node tests (node:test): connect() through `tlsferry bridge` and websockify to
-#      openssl s_server and other loopback peers
-#   4. the TypeScript types: tsc --strict --noEmit on a usage file
-#   5. headless Chromium (playwright-core) on `tlsferry demo --web`
+#   3. the TypeScript types: tsc --strict --noEmit on usage files (Node, and browser-only)
+#   4. Node tests (node:test, wasm/test/*.test.mjs): connect() through `tlsferry bridge`,
+#      websockify and a tlsferry.v1 bridge (the mock in wasm/test/mock-bridge.mjs until
+#      `tlsferry bridge` answers tlsferry.v1) to openssl s_server and Python servers; the
+#      lifecycle rules, STARTTLS, Node transports, the slow-reader memory bound, the timer
+#      clock, npm pack's contents and the export conditions
+#   5. headless Chromium (playwright-core): `tlsferry demo --web`, and pages built with Vite
+#      and esbuild from the packed package (wasm/test/*.browser.mjs)
 # Installs what it needs, idempotently: Debian chromium, chromium-driver, websockify,
-# openssl; wasm-bindgen-cli at the crate's exact version; npm deps of wasm/ (npm ci).
-# The bridge's own Rust tests (native/tests/bridge.rs) run in `cargo test --workspace`.
+# openssl, python3; wasm-bindgen-cli at the crate's exact version; npm deps of wasm/ (npm ci
+# when wasm/package-lock.json changed). QUICK=1 (tests/run --quick) skips the Chromium parts.
+# The bridge's own Rust tests run in `cargo test --workspace`.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -34,7 +40,7 @@ part() {
 }
 
 install() {
-  apt_install openssl chromium chromium-driver websockify || return 1
+  apt_install openssl python3 chromium chromium-driver websockify || return 1
   rustup_targets wasm32-unknown-unknown || return 1
   command -v node >/dev/null || apt_install nodejs npm || return 1
   local major
@@ -47,10 +53,12 @@ install() {
     # No --locked: the CLI's own lock file does not build with current Rust.
     cargo install -q wasm-bindgen-cli --version "$wb" || return 1
   fi
-  if [ ! -d wasm/node_modules/playwright-core ] || [ ! -x wasm/node_modules/.bin/wasm-opt ] ||
-    [ ! -x wasm/node_modules/.bin/tsc ] ||
-    [ wasm/package-lock.json -nt wasm/node_modules/.package-lock.json ]; then
+  # npm ci only when the lock file changed since the last install.
+  local stamp=wasm/node_modules/.tlsferry-lock.sha256 want
+  want=$(sha256sum wasm/package-lock.json | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x wasm/node_modules/.bin/tsc ]; then
     (cd wasm && npm ci --no-audit --no-fund --loglevel=error) || return 1
+    echo "$want" >"$stamp"
   fi
 }
 
@@ -59,7 +67,7 @@ export TLSFERRY_BIN="$TARGET_DIR/debug/tlsferry"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 
 build() {
-  cargo build -q --locked -p tlsferry --bin tlsferry || return 1
+  cargo build -q --locked -p tlsferry-cli --bin tlsferry || return 1
   wasm/build.sh
 }
 
@@ -77,7 +85,7 @@ bindings_chromium() {
 }
 
 node_tests() {
-  (cd wasm && node --experimental-websocket --test --test-reporter=spec test/*.test.mjs)
+  (cd wasm && node --experimental-websocket --test --test-timeout=300000 --test-reporter=spec test/*.test.mjs)
 }
 
 typecheck() {
@@ -85,7 +93,7 @@ typecheck() {
 }
 
 browser_tests() {
-  (cd wasm && node --test --test-reporter=spec test/*.browser.mjs)
+  (cd wasm && node --test --test-timeout=300000 --test-reporter=spec test/*.browser.mjs)
 }
 
 part "install" install || true
@@ -96,10 +104,10 @@ fi
 part "build package and tlsferry" build
 if [ "$failed" -eq 0 ]; then
   part "wasm-bindgen-test in Node" bindings_node
-  part "wasm-bindgen-test in Chromium" bindings_chromium
-  part "TypeScript types (tsc --noEmit on test/types-check.ts)" typecheck
-  part "Node tests (bridge, websockify, openssl s_server)" node_tests
-  part "Chromium: demo page" browser_tests
+  [ "${QUICK:-0}" = 1 ] || part "wasm-bindgen-test in Chromium" bindings_chromium
+  part "TypeScript types (tsc --noEmit on test/types-check.ts, test/types-browser.ts)" typecheck
+  part "Node tests (bridges, lifecycle, STARTTLS, memory, package)" node_tests
+  [ "${QUICK:-0}" = 1 ] || part "Chromium: demo page, Vite and esbuild pages" browser_tests
 fi
 
 [ "$failed" -gt 0 ] && printf '40-wasm failed part: %s\n' "${failures[@]}"

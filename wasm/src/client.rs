@@ -87,7 +87,7 @@ extern "C" {
 
 /// The sans-IO TLS client: feed it ciphertext from the transport, take ciphertext for the
 /// transport, write plaintext, take events (`connected`, `data`, `peerClosed`, `closed`),
-/// and call `tick()` at `deadline`. Every method that fails throws a `TlsError` with a
+/// and call `tick()` when `dueInMs` has passed. Every method that fails throws a `TlsError` with a
 /// stable `code`; after a fatal error, `takeCiphertext()` still holds the alert for the
 /// peer.
 #[wasm_bindgen]
@@ -182,11 +182,20 @@ impl TlsClient {
             .map_or(JsValue::UNDEFINED, convert::error)
     }
 
-    /// When `tick()` is due, in whole milliseconds since the Unix epoch (compare with
-    /// `Date.now()`); `undefined` when no deadline is pending.
+    /// When `tick()` is due, in whole milliseconds on the monotonic clock
+    /// `performance.timeOrigin + performance.now()` (not `Date.now()`, which can step);
+    /// `undefined` when no deadline is pending. `dueInMs` is easier to use.
     #[wasm_bindgen(getter)]
     pub fn deadline(&self) -> Option<f64> {
         self.deadline.map(clock::to_ms)
+    }
+
+    /// Milliseconds from now until `tick()` is due (0 if it is due already), measured on
+    /// the monotonic clock; `undefined` when no deadline is pending. Arm a timer with it.
+    #[wasm_bindgen(getter, js_name = dueInMs)]
+    pub fn due_in_ms(&self) -> Option<f64> {
+        self.deadline
+            .map(|d| clock::ms_until(d, clock::monotonic_ms()))
     }
 
     // ----- inputs -----

@@ -6,9 +6,12 @@
 //! the boundary.
 //!
 //! - Randomness: getrandom's `js` backend (`crypto.getRandomValues`).
-//! - Certificate time: JavaScript's `Date.now()` ([`clock::JsClock`]).
-//! - Cipher suites: ChaCha20-Poly1305 first (about 6× faster than AES-GCM without AES
-//!   instructions), AES-GCM after ([`options::wasm_cipher_suite_order`]).
+//! - Certificate time: JavaScript's wall clock, `Date.now()` ([`clock::JsClock`]);
+//!   handshake and idle timers: the monotonic `performance.timeOrigin + performance.now()`
+//!   ([`clock::now`]), so that a wall-clock step moves no timer.
+//! - Cipher suites: ChaCha20-Poly1305 first (wasm has no AES instructions, so it is the
+//!   faster one there; `BENCHMARKS.md` has the figures), AES-GCM after
+//!   ([`options::wasm_cipher_suite_order`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use js_sys::{Array, Function, Reflect};
+use js_sys::{Array, Function, Object, Reflect};
 use tlsferry_core::{Config, ConfigError, Version};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -124,10 +124,54 @@ pub fn version_range(
         .collect())
 }
 
+/// The keys of the options object that [`read`] understands.
+pub const KNOWN_KEYS: [&str; 12] = [
+    "alpn",
+    "caPem",
+    "extraCaPem",
+    "clientCertPem",
+    "clientKeyPem",
+    "minVersion",
+    "maxVersion",
+    "cipherSuites",
+    "keyLog",
+    "insecure",
+    "handshakeTimeoutMs",
+    "idleTimeoutMs",
+];
+
+/// Refuses a key that is not an option, naming it (and the option it resembles): a
+/// misspelt `caPEM` must not fall back silently to the Mozilla roots.
+pub fn check_key(key: &str) -> Result<(), ConfigError> {
+    if KNOWN_KEYS.contains(&key) {
+        return Ok(());
+    }
+    let squash = |k: &str| {
+        k.chars()
+            .filter(|c| *c != '_' && *c != '-')
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    let hint = KNOWN_KEYS
+        .iter()
+        .find(|k| squash(k) == squash(key))
+        .map(|k| format!(" (did you mean \"{k}\"?)"))
+        .unwrap_or_default();
+    Err(ConfigError::Unusable(format!(
+        "unknown option \"{key}\"{hint}; the TLS options are {}",
+        KNOWN_KEYS.join(", ")
+    )))
+}
+
 /// Reads the options object (see `ConnectOptions` in the TypeScript types).
 pub fn read(options: &JsValue) -> Result<Options, ConfigError> {
     if !options.is_undefined() && !options.is_null() && !options.is_object() {
         return Err(invalid("options", "must be an object"));
+    }
+    if options.is_object() {
+        for key in Object::keys::<JsValue>(options.unchecked_ref()).iter() {
+            check_key(&key.as_string().unwrap_or_default())?;
+        }
     }
     let mut builder = Config::builder().time_provider(Arc::new(JsClock));
 
@@ -217,6 +261,23 @@ mod tests {
             order.len(),
             tlsferry_core::default_provider().cipher_suites.len()
         );
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_the_option_they_resemble() {
+        assert_eq!(check_key("caPem"), Ok(()));
+        let err = check_key("caPEM").unwrap_err().to_string();
+        assert!(
+            err.contains("unknown option \"caPEM\" (did you mean \"caPem\"?)"),
+            "{err}"
+        );
+        let err = check_key("server_name").unwrap_err().to_string();
+        assert!(
+            err.contains("unknown option \"server_name\"; the TLS options are alpn, caPem"),
+            "{err}"
+        );
+        let err = check_key("handshake_timeout_ms").unwrap_err().to_string();
+        assert!(err.contains("did you mean \"handshakeTimeoutMs\""), "{err}");
     }
 
     #[test]

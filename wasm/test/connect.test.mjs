@@ -1,7 +1,8 @@
 // The JS API end to end in Node: connect() over webSocketTransport() through
 // `tlsferry bridge` (and websockify) to openssl s_server and other loopback peers.
-// Run: npm test, i.e. node --experimental-websocket --test test/*.test.mjs (after wasm/build.sh and a debug build
-// of the tlsferry binary).
+// Run: npm test, i.e. node --experimental-websocket --test test/*.test.mjs (after
+// wasm/build.sh and a debug build of the tlsferry binary). The package is imported by
+// its name, so Node resolves it through package.json's "exports" (the "node" entry).
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -9,7 +10,7 @@ import net from "node:net";
 import tls from "node:tls";
 import { Duplex } from "node:stream";
 
-import { connect, webSocketTransport } from "../js/index.js";
+import { connect, webSocketTransport } from "tlsferry";
 import {
   makePki,
   sServer,
@@ -202,7 +203,8 @@ test("TRANSPORT errors say why the bridge refused", async (t) => {
   const url = `${b.url}?target=${encodeURIComponent("127.0.0.1:1")}`;
   const sock = connect(webSocketTransport(url), { serverName: "localhost", caPem: pki.caPem });
   const err = await rejectsWith(sock.opened, "TRANSPORT");
-  assert.match(err.message, /1008: target not allowed: 127\.0\.0\.1:1/);
+  // The bridge refuses before the upgrade (HTTP 403): a WebSocket sees only a failed open.
+  assert.match(err.message, /1008: target not allowed: 127\.0\.0\.1:1|failed before it opened/);
   await rejectsWith(sock.closed, "TRANSPORT");
 
   // Not a WebSocket server: an HTTP 404.
@@ -228,6 +230,12 @@ test("configuration errors are CONFIG / INVALID_SERVER_NAME, and insecure warns 
   await rejectsWith(connect(transport(), { serverName: "localhost", clientCertPem: pki.clientPem }).opened, "CONFIG");
   await rejectsWith(connect(transport(), {}).opened, "CONFIG");
   await rejectsWith(connect(transport(), { serverName: "bad name!" }).opened, "INVALID_SERVER_NAME");
+  // A misspelt option is named, not ignored (it would surface as CERT_UNKNOWN_ISSUER).
+  const typo = await rejectsWith(connect(transport(), { serverName: "localhost", caPEM: pki.caPem }).opened, "CONFIG");
+  assert.match(typo.message, /unknown option "caPEM" \(did you mean "caPem"\?\)/);
+  const typo2 = await rejectsWith(connect(transport(), { serverName: "localhost", allowHalfopen: true }).opened, "CONFIG");
+  assert.match(typo2.message, /unknown option "allowHalfopen" \(did you mean "allowHalfOpen"\?\)/);
+  assert.throws(() => webSocketTransport("ws://127.0.0.1:1/", { highWatermark: 5 }), (e) => e.code === "CONFIG" && /"highWatermark" \(did you mean "highWaterMark"\?\)/.test(e.message));
 
   const warnings = [];
   t.mock.method(console, "warn", (m) => warnings.push(m));

@@ -1,6 +1,6 @@
 // Test fixtures for the Node tests: a PKI made with the openssl CLI at test time, and real
-// peers on 127.0.0.1 (openssl s_server, tlsferry bridge, websockify, small Node servers),
-// each killed when its test ends.
+// peers on 127.0.0.1 (openssl s_server, tlsferry bridge, websockify, the mock bridge,
+// Python servers, small Node servers), each killed when its test ends.
 
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
@@ -10,7 +10,7 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 
-import { TlsError } from "../js/index.js";
+import { TlsError } from "tlsferry";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -121,6 +121,9 @@ export async function sServer(t, pki, { cert = "server", args = [] } = {}) {
   let stderr = "";
   child.stdout.on("data", (d) => chunks.push(d));
   child.stderr.on("data", (d) => (stderr += d));
+  // s_server stops reading its stdin when the connection ends: what is still queued for it
+  // is of no interest then.
+  child.stdin.on("error", () => {});
   t.after(killer(child));
   await waitForPort(port, "openssl s_server");
   return {
@@ -141,24 +144,103 @@ export async function sServer(t, pki, { cert = "server", args = [] } = {}) {
   };
 }
 
-/** `tlsferry bridge` allowing `targets`; returns its ws:// URL and its log. */
-export async function bridge(t, targets, extra = []) {
-  const child = spawn(TLSFERRY_BIN, ["bridge", "--listen", "127.0.0.1:0", ...targets.flatMap((x) => ["--allow", x]), ...extra], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+/** Spawns a bridge that prints "listening on ws://…"; returns its URL, log and process. */
+async function spawnBridge(t, command, args, what) {
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
   t.after(killer(child));
   let log = "";
   child.stderr.on("data", (d) => (log += d));
   const url = await new Promise((resolve, reject) => {
     let out = "";
+    const timer = setTimeout(() => reject(new Error(`${what} did not start within 20 s: ${log}`)), 20000);
     child.stdout.on("data", (d) => {
       out += d;
       const m = out.match(/listening on (ws:\/\/\S+)/);
-      if (m) resolve(m[1]);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
     });
-    child.once("exit", (code) => reject(new Error(`tlsferry bridge exited (${code}): ${log}`)));
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited (${code}): ${log}`));
+    });
   });
-  return { url, log: () => log };
+  return { url, log: () => log, pid: child.pid };
+}
+
+/** `tlsferry bridge` allowing `targets`; returns its ws:// URL and its log. */
+export async function bridge(t, targets, extra = []) {
+  const args = ["bridge", "--listen", "127.0.0.1:0", ...targets.flatMap((x) => ["--allow", x]), ...extra];
+  return spawnBridge(t, TLSFERRY_BIN, args, "tlsferry bridge");
+}
+
+/**
+ * The mock bridge in Node (test/mock-bridge.mjs), in its own process: `protocols` limits
+ * what it speaks, `ignoreCredit` makes it send without credit (a misbehaving bridge).
+ */
+export async function mockBridge(t, targets, { protocols, ignoreCredit = false } = {}) {
+  const args = [join(dirname(fileURLToPath(import.meta.url)), "mock-bridge.mjs"), ...targets.flatMap((x) => ["--allow", x])];
+  if (protocols) args.push("--protocols", protocols.join(","));
+  if (ignoreCredit) args.push("--ignore-credit");
+  return spawnBridge(t, process.execPath, args, "mock bridge");
+}
+
+let realBridgeChoice;
+
+/** What `tlsferry bridge` answers to a WebSocket upgrade offering `offer` (its 101's subprotocol, or null). */
+async function bridgeAnswer(port, target, offer) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, "127.0.0.1");
+    let text = "";
+    s.setTimeout(5000, () => s.destroy(new Error("no answer to the WebSocket handshake")));
+    s.on("data", (d) => {
+      text += d;
+      if (text.includes("\r\n\r\n")) {
+        s.destroy();
+        resolve(/^sec-websocket-protocol: *(\S+)\r$/im.exec(text)?.[1] ?? null);
+      }
+    });
+    s.on("error", reject);
+    s.write(
+      `GET /?target=${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+        `Sec-WebSocket-Protocol: ${offer}\r\nOrigin: http://127.0.0.1\r\n\r\n`,
+    );
+  });
+}
+
+/**
+ * How `tlsferry bridge` negotiates (asked once, against a live target): `default` is what
+ * it picks from the package's offer ("binary, tlsferry.v1"), `v1First` from
+ * "tlsferry.v1, binary".
+ */
+export async function tlsferryBridgeChoice(t) {
+  if (realBridgeChoice === undefined) {
+    const target = await tcpServer(t, (s) => s.on("data", () => {}));
+    const b = await bridge(t, [target.target]);
+    const port = Number(new URL(b.url).port);
+    realBridgeChoice = {
+      default: await bridgeAnswer(port, target.target, "binary, tlsferry.v1"),
+      v1First: await bridgeAnswer(port, target.target, "tlsferry.v1, binary"),
+    };
+  }
+  return realBridgeChoice;
+}
+
+/**
+ * A bridge that speaks tlsferry.v1, as { url, kind, protocols }: `tlsferry bridge` when it
+ * does, else the mock bridge (test/mock-bridge.mjs). Pass `protocols` on to
+ * webSocketTransport(): it is set only while `tlsferry bridge` picks tlsferry.v1 just when
+ * it is offered first (README.md: it should whenever it is offered).
+ */
+export async function v1Bridge(t, targets) {
+  const choice = await tlsferryBridgeChoice(t);
+  if (choice.default === "tlsferry.v1") return { ...(await bridge(t, targets)), kind: "tlsferry bridge", protocols: undefined };
+  if (choice.v1First === "tlsferry.v1") {
+    return { ...(await bridge(t, targets)), kind: "tlsferry bridge, tlsferry.v1 offered first", protocols: ["tlsferry.v1", "binary"] };
+  }
+  return { ...(await mockBridge(t, targets)), kind: "mock bridge", protocols: undefined };
 }
 
 /** Debian's websockify in front of `target` (HOST:PORT). */
@@ -184,6 +266,45 @@ export async function tcpServer(t, onConnection) {
     return new Promise((r) => srv.close(r));
   });
   return { port: srv.address().port, target: `127.0.0.1:${srv.address().port}` };
+}
+
+/**
+ * A Python script (test/servers/NAME.py) as a child process; resolves once it printed a
+ * line "PORT n", with { port, target, output(), errors(), exited }. Killed when the test ends.
+ */
+export async function python(t, name, args = []) {
+  const script = join(dirname(fileURLToPath(import.meta.url)), "servers", `${name}.py`);
+  const child = spawn("python3", ["-u", script, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  t.after(killer(child));
+  let out = "";
+  let err = "";
+  child.stderr.on("data", (d) => (err += d));
+  const exited = new Promise((r) => child.once("exit", (code) => r(code)));
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`python did not start within 20 s: ${err}`)), 20000);
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/^PORT (\d+)$/m);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`python exited (${code}): ${err}`));
+    });
+  });
+  return { port, target: `127.0.0.1:${port}`, output: () => out, errors: () => err, exited };
+}
+
+/** Waits until `check()` is true, polling every 20 ms; throws `what` after `ms`. */
+export async function until(check, what, ms = 10000) {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Reads a ReadableStream to its end, concatenated. */

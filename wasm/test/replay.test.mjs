@@ -9,7 +9,8 @@ import { readFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { replay, deterministicClientHello, initReplay } from "../js/index.js";
+import { replay, deterministicClientHello, initReplay } from "tlsferry/replay";
+import * as mainEntry from "tlsferry";
 import * as mainModule from "../pkg/tlsferry_wasm.js";
 import { rejectsWith } from "./helpers.mjs";
 
@@ -23,12 +24,13 @@ const EXAMPLES = [
   ["openssl-tls12.transcript", "TLSv1.2"],
 ];
 
-test("the replay kit is its own module: the one connections load does not carry it", async () => {
+test("the replay kit is its own module and entry point: the main ones do not carry it", async () => {
   assert.equal(typeof mainModule.TlsClient, "function");
   assert.equal(mainModule.replayTranscript, undefined);
   assert.equal(mainModule.deterministicClientHello, undefined);
+  assert.equal(mainEntry.replay, undefined, 'replay() comes from "tlsferry/replay" only');
   // initReplay() takes the module's bytes, as a runtime without file or fetch access would.
-  const bytes = readFileSync(new URL("../pkg/replay/tlsferry_wasm_bg.wasm", import.meta.url));
+  const bytes = readFileSync(new URL("../pkg/tlsferry_replay_bg.wasm", import.meta.url));
   await initReplay(bytes);
   const r = await replay(read("transcripts", EXAMPLES[0][0]));
   assert.equal(new TextDecoder().decode(r.reply), REVERSED);

@@ -1,6 +1,24 @@
 // Compile-only check of the published types (tsc --noEmit, run by tests/suites/40-wasm.sh):
-// the README's usage must type-check against js/index.d.ts and the wasm-bindgen types.
-import { connect, webSocketTransport, TlsClient, TlsError, init, type ConnectionInfo, type TlsEvent } from "../js/index.js";
+// the README's usage must type-check against js/index.d.ts, js/replay.d.ts and the
+// wasm-bindgen types, with Node's own stream types and the ws package's WebSocket.
+import net from "node:net";
+import { Duplex } from "node:stream";
+import WebSocket from "ws";
+import {
+  connect,
+  plaintext,
+  startTls,
+  tcpTransport,
+  webSocketTransport,
+  TlsClient,
+  TlsError,
+  init,
+  type ConnectionInfo,
+  type TlsErrorCode,
+  type TlsEvent,
+  type TlsSocket,
+} from "tlsferry";
+import { replay, type ReplayResult } from "tlsferry/replay";
 
 export async function usage(caPem: string): Promise<string> {
   await init();
@@ -10,6 +28,9 @@ export async function usage(caPem: string): Promise<string> {
     alpn: ["http/1.1"],
     minVersion: "TLSv1.2",
     keyLog: (line: string) => console.log(line),
+    allowHalfOpen: false,
+    signal: AbortSignal.timeout(10_000),
+    highWaterMark: 64 * 1024,
   });
   const info: ConnectionInfo = await sock.opened;
   const names: string[] = info.peerCertificates[0].names;
@@ -22,6 +43,32 @@ export async function usage(caPem: string): Promise<string> {
   return `${info.version} ${info.cipherSuite} ${names.join()} ${notAfter?.toISOString()} ${reply}`;
 }
 
+export async function disposable(caPem: string): Promise<void> {
+  await using sock = connect(tcpTransport("127.0.0.1", 4433), { serverName: "localhost", caPem });
+  await sock.opened;
+}
+
+export function node(socket: net.Socket, caPem: string): TlsSocket[] {
+  return [
+    connect(socket, { serverName: "localhost", caPem }), // a net.Socket (any Duplex)
+    connect(Duplex.toWeb(socket), { serverName: "localhost", caPem }), // Web streams from Node
+    connect(tcpTransport("localhost", 4433), { serverName: "localhost", caPem }),
+    connect(webSocketTransport("ws://127.0.0.1:8080/", { WebSocket, highWaterMark: 256 * 1024 }), { serverName: "localhost" }),
+  ];
+}
+
+export async function smtp(caPem: string): Promise<TlsSocket> {
+  const plain = plaintext(tcpTransport("mail.example.com", 587));
+  const greeting: string | null = await plain.readLine();
+  await plain.write(`EHLO me.example\r\n${greeting}`);
+  const sslResponse: Uint8Array = await plain.readBytes(1);
+  void sslResponse;
+  const tls = plain.startTls({ serverName: "mail.example.com", caPem });
+  const again = startTls(tcpTransport("db", 5432), { serverName: "db", readAhead: new Uint8Array(0) });
+  void again;
+  return tls;
+}
+
 export function lowLevel(bytes: Uint8Array): void {
   const client = new TlsClient("example.com", { insecure: false });
   const hello: Uint8Array | undefined = client.takeCiphertext();
@@ -29,11 +76,31 @@ export function lowLevel(bytes: Uint8Array): void {
   const ev: TlsEvent | undefined = client.nextEvent();
   if (ev?.type === "data") console.log(ev.data.length, hello?.length, consumed);
   if (ev?.type === "connected") console.log(ev.info.alpn);
-  const due: number | undefined = client.deadline;
-  console.log(due, client.receiveCapacity, client.sendCapacity);
+  const due: number | undefined = client.dueInMs;
+  console.log(due, client.deadline, client.receiveCapacity, client.sendCapacity);
+  client.free();
 }
 
 export function errors(e: unknown): string | undefined {
   if (e instanceof TlsError && e.code === "CERT_HOSTNAME_MISMATCH") return e.presentedNames?.join(", ");
+  if (e instanceof TlsError) {
+    const code: TlsErrorCode = e.code;
+    switch (code) {
+      case "RECEIVE_BUFFER_FULL":
+      case "ABORTED":
+      case "TRANSPORT":
+        return code;
+      default:
+        return undefined;
+    }
+  }
   return undefined;
 }
+
+export async function replayed(text: string): Promise<number> {
+  const r: ReplayResult = await replay(text, { time: 1767225600 });
+  return r.reply.length;
+}
+
+// @ts-expect-error a code that does not exist
+export const wrong: TlsErrorCode = "CERT_EXPIRD";

@@ -119,6 +119,10 @@ fn bad_options_are_config_errors_with_messages() {
             "handshakeTimeoutMs",
         ),
         (JsValue::from_str("not an object"), "options"),
+        (
+            options(&[("caPEM", "x".into())]),
+            "unknown option \"caPEM\" (did you mean \"caPem\"?)",
+        ),
     ];
     for (opts, needle) in cases {
         let err = err_of(TlsClient::new("example.com", opts));
@@ -161,15 +165,16 @@ fn end_of_stream_during_the_handshake_is_truncation() {
 }
 
 #[wasm_bindgen_test]
-fn deadlines_come_from_the_js_clock_and_tick_enforces_them() {
-    let before = js_sys::Date::now();
+fn deadlines_come_from_the_monotonic_clock_and_tick_enforces_them() {
+    let before = tlsferry_wasm::clock::monotonic_ms();
     let mut c = TlsClient::new(
         "example.com",
         options(&[("handshakeTimeoutMs", JsValue::from_f64(0.0))]),
     )
     .unwrap();
     let deadline = c.deadline().expect("a handshake deadline");
-    assert!(deadline >= before.floor() && deadline <= js_sys::Date::now() + 1.0);
+    assert!(deadline >= before.floor() && deadline <= tlsferry_wasm::clock::monotonic_ms() + 1.0);
+    assert_eq!(c.due_in_ms(), Some(0.0));
     let err = err_of(c.tick());
     assert_eq!(code(&err), "TIMEOUT");
 
@@ -180,7 +185,37 @@ fn deadlines_come_from_the_js_clock_and_tick_enforces_them() {
         "30 s default: {}",
         d - before
     );
+    let due = patient.due_in_ms().unwrap();
+    assert!((29_000.0..=30_000.0).contains(&due), "due in {due} ms");
     patient.tick().expect("not due yet");
+}
+
+/// Runs a line of JavaScript (to step the wall clock).
+fn js(code: &str) {
+    Function::new_no_args(code)
+        .call0(&JsValue::UNDEFINED)
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+fn a_wall_clock_step_moves_no_timer() {
+    let mut c = TlsClient::new(
+        "example.com",
+        options(&[("handshakeTimeoutMs", JsValue::from_f64(60_000.0))]),
+    )
+    .unwrap();
+    // An hour ahead (NTP, a laptop waking up), then an hour back.
+    js("globalThis.__tlsferryNow = Date.now; Date.now = () => globalThis.__tlsferryNow() + 3600e3;");
+    let ahead = c.tick();
+    let due_ahead = c.due_in_ms();
+    js("Date.now = () => globalThis.__tlsferryNow() - 3600e3;");
+    let behind = c.due_in_ms();
+    js("Date.now = globalThis.__tlsferryNow;");
+    assert!(ahead.is_ok(), "the timeout fired on a wall-clock jump");
+    for due in [due_ahead, behind] {
+        let due = due.expect("still pending");
+        assert!((59_000.0..=60_000.0).contains(&due), "due in {due} ms");
+    }
 }
 
 #[wasm_bindgen_test]

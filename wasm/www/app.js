@@ -2,7 +2,7 @@
 // send a message and print the reply. Served by `tlsferry demo --web` (which also provides
 // demo-config.json with its bridge URL and CA), or by any static server rooted at wasm/.
 
-import { connect, webSocketTransport } from "../js/index.js";
+import { connect, webSocketTransport } from "../js/browser.js";
 
 const $ = (id) => document.getElementById(id);
 

@@ -19,7 +19,7 @@
 // Inside the repository the package is imported by path; in your own project import the
 // same two things from wherever the package is installed (e.g. "npm:tlsferry").
 import wasmModule from "./wasm_module.js";
-import { connect, initSync } from "../../js/index.js";
+import { connect, type ConnectOptions, initSync } from "../../js/deno.js";
 
 initSync(wasmModule);
 
@@ -121,7 +121,7 @@ async function readReply(readable: ReadableStream<Uint8Array>, timeoutMs: number
 
 async function main(): Promise<number> {
   const opts = parseArgs(Deno.args);
-  const tlsOptions: Record<string, unknown> = { serverName: opts.serverName };
+  const tlsOptions: ConnectOptions = { serverName: opts.serverName };
   if (opts.ca) tlsOptions.caPem = await Deno.readTextFile(opts.ca);
   if (opts.cert && opts.key) {
     tlsOptions.clientCertPem = await Deno.readTextFile(opts.cert);

@@ -1,6 +1,8 @@
-// The shortest tlsferry client in Deno: connect() without init(), so the package loads its
-// own wasm (which then needs read access to tlsferry_wasm_bg.wasm; main.ts avoids that by
-// importing the module with `import source`). The tests run it to check that loader.
+// The shortest tlsferry client in Deno: the package imported by its name (Deno resolves it
+// in node_modules and picks its "deno" entry), tcpTransport() for Deno.connect, and no
+// init(), so the package loads its own wasm (which then needs read access to
+// tlsferry_wasm_bg.wasm; main.ts avoids that by importing the module with `import source`).
+// The tests run it to check that entry and its loader.
 //
 //   deno run --allow-net=127.0.0.1:PORT --allow-read=wasm/pkg/tlsferry_wasm_bg.wasm,CA,CERT,KEY \
 //     wasm/examples/deno/minimal.mjs PORT CA CERT KEY
@@ -9,11 +11,10 @@
 // "Hello, World!\nCLOSE\n" (openssl s_server -rev answers the line reversed, then closes)
 // and prints { reply } as JSON.
 
-import { connect } from "../../js/index.js";
+import { connect, tcpTransport } from "tlsferry";
 
 const [port, ca, cert, key] = Deno.args;
-const tcp = await Deno.connect({ hostname: "127.0.0.1", port: Number(port) });
-const tls = connect(tcp, {
+const tls = connect(tcpTransport("127.0.0.1", Number(port)), {
   serverName: "localhost",
   caPem: await Deno.readTextFile(ca),
   clientCertPem: await Deno.readTextFile(cert),

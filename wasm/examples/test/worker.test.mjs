@@ -1,11 +1,23 @@
-// The example Worker in workerd: served on 127.0.0.1, it opens plain TCP with connect()
-// from cloudflare:sockets to openssl s_server (private CA, client certificate required)
-// and runs TLS with tlsferry's wasm package inside the Worker.
+// The example Worker in workerd: bundled like wrangler does (worker/build.mjs: esbuild,
+// the "workerd" export condition, the .wasm as a module of its own), served on 127.0.0.1,
+// it opens plain TCP with connect() from cloudflare:sockets to openssl s_server (private
+// CA, client certificate required) and runs TLS with tlsferry's wasm package inside the
+// Worker, imported as `import { connect } from "tlsferry"`.
 
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { logMatching, makePki, startOpenSslServer, startWorkerd } from "./harness.mjs";
+import { buildWorker } from "../worker/build.mjs";
+
+import {
+  EXAMPLES_DIR,
+  logMatching,
+  makePki,
+  startOpenSslServer,
+  startWorkerd,
+} from "./harness.mjs";
 
 const MESSAGE = "Hello, World!\nCLOSE\n"; // s_server -rev: reverse the line, then close
 
@@ -49,6 +61,11 @@ describe("the example Worker in workerd", { timeout: 120_000 }, () => {
   let tls12;
 
   before(async () => {
+    const wasmModules = await buildWorker();
+    assert.deepEqual(wasmModules, ["tlsferry_wasm_bg.wasm"], "the main module only, no replay kit");
+    const bundle = readFileSync(join(EXAMPLES_DIR, "worker", "dist", "worker.js"), "utf8");
+    assert.match(bundle, /runtime\.name = "workerd"/, "the package's workerd entry was bundled");
+    assert.match(bundle, /from "\.\/tlsferry_wasm_bg\.wasm"/);
     pki = makePki();
     tls13 = await startOpenSslServer(pki);
     tls12 = await startOpenSslServer(pki, ["-tls1_2"]);

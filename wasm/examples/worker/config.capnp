@@ -1,6 +1,7 @@
 # workerd configuration that runs worker.js locally, like `wrangler dev` would.
 #
-#   cd wasm/examples && npm ci            # installs workerd (and deno)
+#   cd wasm/examples && npm ci            # installs workerd, deno, esbuild, and tlsferry from ..
+#   node worker/build.mjs                 # bundles worker.js into worker/dist/, as wrangler does
 #   TARGET_HOST=127.0.0.1 TARGET_PORT=4433 SERVER_NAME=localhost ALPN=http/1.1 \
 #   CA_PEM="$(cat ca.pem)" CLIENT_CERT_PEM="$(cat client.pem)" CLIENT_KEY_PEM="$(cat client.key)" \
 #     npx workerd serve worker/config.capnp
@@ -29,17 +30,12 @@ const config :Workerd.Config = (
 );
 
 const tlsferryWorker :Workerd.Worker = (
-  # Module names mirror the layout of wasm/ so the relative imports in worker.js resolve
-  # here exactly as they do for wrangler's bundler. The first module is the entry point.
-  # Every module of the package is listed: workerd loads nothing that is not named here.
+  # The bundle of worker.js (worker/build.mjs, like wrangler) and the wasm module it
+  # imports, which workerd hands to the Worker as a compiled WebAssembly.Module. The first
+  # module is the entry point.
   modules = [
-    (name = "examples/worker/worker.js", esModule = embed "worker.js"),
-    (name = "js/index.js", esModule = embed "../../js/index.js"),
-    (name = "js/replay.js", esModule = embed "../../js/replay.js"),
-    (name = "js/wasm_source.js", esModule = embed "../../js/wasm_source.js"),
-    (name = "pkg/tlsferry_wasm.js", esModule = embed "../../pkg/tlsferry_wasm.js"),
-    # Imported by worker.js as a compiled WebAssembly.Module.
-    (name = "pkg/tlsferry_wasm_bg.wasm", wasm = embed "../../pkg/tlsferry_wasm_bg.wasm"),
+    (name = "worker.js", esModule = embed "dist/worker.js"),
+    (name = "tlsferry_wasm_bg.wasm", wasm = embed "dist/tlsferry_wasm_bg.wasm"),
   ],
 
   compatibilityDate = "2025-09-01",

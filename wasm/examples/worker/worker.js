@@ -18,15 +18,10 @@
 // { error: { code, message, side, report } }, e.g. code "CERT_UNKNOWN_ISSUER".
 
 import { connect as connectTcp } from "cloudflare:sockets";
-// Inside the repository the package is imported by path; in your own project use
-//   import { connect, initSync } from "tlsferry";
-//   import wasmModule from "tlsferry/tlsferry_wasm_bg.wasm";
-import { connect, initSync } from "../../js/index.js";
-// workerd (and wrangler) import a .wasm file as a compiled WebAssembly.Module: Workers may
-// not compile wasm from bytes at run time, so the package is initialised from this module.
-import wasmModule from "../../pkg/tlsferry_wasm_bg.wasm";
-
-initSync(wasmModule);
+// The package by its name, as in your own project: wrangler (or worker/build.mjs, which
+// bundles the same way) picks its "workerd" entry, which imports the wasm as a compiled
+// WebAssembly.Module (Workers may not compile wasm from bytes) and initialises it.
+import { connect } from "tlsferry";
 
 const MAX_REQUEST_BYTES = 64 * 1024;
 const MAX_REPLY_BYTES = 64 * 1024;

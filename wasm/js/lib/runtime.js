@@ -1,0 +1,15 @@
+// What differs between runtimes, set by the entry point (js/browser.js, js/node.js, …)
+// before any application code runs. Internal to js/.
+
+export const runtime = {
+  /** The name of the entry point, for messages. */
+  name: "default",
+  /**
+   * The default source of the main wasm module for init(): undefined lets the wasm-bindgen
+   * glue use its own `new URL("tlsferry_wasm_bg.wasm", import.meta.url)`, which bundlers
+   * (Vite, webpack, Parcel, Rollup plugins) follow and copy.
+   */
+  mainWasm: async () => undefined,
+  /** tcpTransport(host, port, options) for this runtime. */
+  tcp: undefined,
+};

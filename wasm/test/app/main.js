@@ -1,0 +1,28 @@
+// A page as an application would write it: the package imported by its bare name, then
+// bundled by Vite or esbuild (test/bundlers.browser.mjs). The test calls window.tlsferryTest.
+import { connect, webSocketTransport } from "tlsferry";
+
+window.tlsferryTest = async ({ bridgeUrl, caPem, message, protocols }) => {
+  const transport = webSocketTransport(bridgeUrl, { protocols });
+  const sock = connect(transport, { serverName: "localhost", caPem });
+  try {
+    const info = await sock.opened;
+    const writer = sock.writable.getWriter();
+    await writer.write(new TextEncoder().encode(message));
+    writer.releaseLock();
+    let reply = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of sock.readable) reply += decoder.decode(chunk, { stream: true });
+    await sock.closed;
+    return {
+      reply,
+      version: info.version,
+      cipherSuite: info.cipherSuite,
+      protocol: transport.protocol,
+      webSocketStream: typeof globalThis.WebSocketStream === "function",
+    };
+  } catch (e) {
+    return { error: { code: e.code, message: e.message } };
+  }
+};
+document.getElementById("status").textContent = "ready";
