@@ -8,7 +8,6 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use rustls::client::danger::ServerCertVerifier;
-use rustls::client::Resumption;
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::time_provider::TimeProvider;
 use sha2::{Digest, Sha256};
@@ -147,12 +146,9 @@ impl Session {
     ) -> Result<Config, ConfigError> {
         let builder = adjust(Config::builder())
             .crypto_provider(Arc::new(seeded_provider(&self.seed)))
-            .time_provider(Arc::new(FixedTime(self.clock)));
-        let mut config = self.settings.apply(builder).build()?;
-        let mut rustls = (*config.rustls).clone();
-        rustls.resumption = Resumption::disabled();
-        config.rustls = Arc::new(rustls);
-        Ok(config)
+            .time_provider(Arc::new(FixedTime(self.clock)))
+            .resumption(false);
+        self.settings.apply(builder).build()
     }
 
     /// A fresh deterministic client for this session, on the monotonic clock's origin.
