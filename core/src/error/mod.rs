@@ -278,8 +278,9 @@ impl CertificateError {
             out.push_str(&format!("  leaf validity:         {}\n", leaf.validity()));
         }
         out.push_str(&format!(
-            "  chain as sent ({} certificates):\n",
-            chain.len()
+            "  chain as sent ({} certificate{}):\n",
+            chain.len(),
+            if chain.len() == 1 { "" } else { "s" }
         ));
         for (i, c) in chain.iter().enumerate() {
             out.push_str(&format!(
