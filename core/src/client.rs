@@ -339,11 +339,13 @@ impl Client {
 
     fn pump(&mut self) -> Result<(), Error> {
         let was_handshaking = self.tls.is_handshaking();
+        let mut no_key_update = false;
         let mut io = Io {
             outgoing: &mut self.outgoing,
             to_send: &mut self.to_send,
             received: &mut self.received,
             close_requested: self.close_requested,
+            key_update: &mut no_key_update,
         };
         let tls = &mut self.tls;
         if let Err(e) = scope::with(&self.state, || tls.pump(&mut io)) {

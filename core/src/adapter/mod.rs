@@ -31,6 +31,9 @@ pub(crate) trait Conn: DerefMut<Target = UnbufferedConnectionCommon<Self::Data>>
     ) -> UnbufferedStatus<'c, 'i, Self::Data>;
 }
 
+#[cfg(feature = "testing")]
+pub(crate) mod server;
+
 impl Conn for UnbufferedClientConnection {
     type Data = ClientConnectionData;
 
@@ -74,6 +77,9 @@ pub(crate) struct Io<'a> {
     pub received: &'a mut Vec<u8>,
     /// Send `close_notify` once `to_send` is empty.
     pub close_requested: bool,
+    /// Send a KeyUpdate (TLS 1.3) before the next data; cleared once sent. Only the
+    /// testing kit's server asks for one.
+    pub key_update: &'a mut bool,
 }
 
 /// An unbuffered rustls connection (client by default) plus the ciphertext it has not
@@ -298,8 +304,14 @@ impl<C: Conn> Tls<C> {
                 }
                 ConnectionState::BlockedHandshake => stop = true,
                 ConnectionState::WriteTraffic(mut w) => {
-                    result = write_traffic(&mut w, io, &mut self.flags);
-                    stop = true;
+                    if *io.key_update {
+                        // rustls queues the KeyUpdate; the next state encodes it.
+                        *io.key_update = false;
+                        result = w.refresh_traffic_keys().map_err(PumpError::from);
+                    } else {
+                        result = write_traffic(&mut w, io, &mut self.flags);
+                        stop = true;
+                    }
                 }
                 // Early data is server-side only; future states: wait for more input.
                 _ => stop = true,
