@@ -88,7 +88,6 @@ impl Limits {
 #[derive(Clone)]
 pub struct Config {
     pub(crate) rustls: Arc<ClientConfig>,
-    pub(crate) policy: Policy,
     pub(crate) limits: Limits,
     pub(crate) handshake_timeout: Option<Duration>,
     pub(crate) idle_timeout: Option<Duration>,
@@ -520,7 +519,6 @@ impl ConfigBuilder {
         limits.receive_buffer = limits.receive_buffer.max(MIN_RECEIVE_BUFFER);
         Ok(Config {
             rustls: Arc::new(rustls_config),
-            policy,
             limits,
             handshake_timeout: self
                 .handshake_timeout

@@ -171,6 +171,12 @@ impl Recorder {
         Recorder { policy }
     }
 
+    /// How certificates are checked.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    pub(crate) fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
     /// Records a finding for the current connection.
     fn find(finding: CertificateFailure) {
         if let Some(state) = scope::current() {

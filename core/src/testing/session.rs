@@ -248,7 +248,7 @@ impl Fingerprint {
             "max-fragment",
             alloc::vec![format!("{:?}", rustls.max_fragment_size)],
         );
-        let (verify, schemes) = match &config.policy {
+        let (verify, schemes) = match config.verifier.policy() {
             Policy::WebPki(v, ..) => ("webpki", v.supported_verify_schemes()),
             Policy::DangerousAcceptAny(p) => (
                 "dangerous-accept-any",
