@@ -794,5 +794,10 @@ fn unquote(s: &str) -> String {
         .iter()
         .find_map(|p| s.strip_prefix(p).and_then(|r| r.strip_suffix(')')))
         .unwrap_or(s);
-    inner.trim_matches('"').into()
+    let name = inner.trim_matches('"');
+    // webpki prints IPv6 addresses long-hand (`0::1`); say them as people write them.
+    match name.parse::<core::net::IpAddr>() {
+        Ok(ip) => ip.to_string(),
+        Err(_) => name.into(),
+    }
 }
