@@ -286,7 +286,7 @@ impl fmt::Debug for ConfigBuilder {
 }
 
 impl ConfigBuilder {
-    /// The `CryptoProvider` (default: rustls-rustcrypto, pure Rust).
+    /// The `CryptoProvider` (default: [`default_provider`](crate::default_provider), pure Rust).
     pub fn crypto_provider(mut self, provider: Arc<CryptoProvider>) -> Self {
         self.provider = Some(provider);
         self

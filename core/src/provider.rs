@@ -1,40 +1,42 @@
-//! The default crypto provider: rustls-rustcrypto's algorithms, pure Rust and identical on
-//! every target, assembled here so that each part is the fastest RustCrypto release of
-//! its algorithm and nothing unused is linked (measured in BENCHMARKS.md):
+//! The default crypto provider: pure Rust on RustCrypto crates, identical on every target,
+//! assembled here so that each part is the fastest RustCrypto release of its algorithm,
+//! nothing unused is linked, and every hash, `digest` and big-integer crate is linked
+//! once (measured in BENCHMARKS.md):
 //!
-//! * cipher suites ([`suites`]): rustls-rustcrypto's ChaCha20-Poly1305, and AES-GCM
-//!   from `tlsferry-gcm` on `aes-gcm` 0.11, whose GHASH is about 2.4× faster than the
-//!   0.10 under rustls-rustcrypto, with the AES-GCM confidentiality limit;
-//! * key exchange ([`kx`]): X25519, P-256, P-384, with secrets from the provider's
-//!   random source instead of a direct OS RNG read;
-//! * signature verification: RSA on `rsa` 0.10 ([`rsa`], about 4.7× faster per
-//!   RSA-2048 verification than `rsa` 0.9, moduli up to 8192 bits), ECDSA and Ed25519
-//!   ([`ec`]) on the crates rustls-rustcrypto uses;
+//! * cipher suites ([`suites`]): AES-GCM (`aes-gcm` 0.11, with the AES-GCM
+//!   confidentiality limit) and ChaCha20-Poly1305 (`chacha20poly1305` 0.11) with their
+//!   SHA-256/384 hashes and HKDF/PRF over `hmac` 0.13, all from `tlsferry-gcm`;
+//! * key exchange ([`kx`]): the post-quantum hybrid X25519MLKEM768 ([`hybrid`],
+//!   ML-KEM-768 on `ml-kem` 0.3) first, with an X25519 key share beside it, then X25519,
+//!   P-256 and P-384, with every secret from the provider's random source;
+//! * signature verification: RSA on `rsa` 0.10 ([`rsa`], moduli up to 8192 bits), ECDSA
+//!   and Ed25519 ([`ec`]) on `p256`/`p384` 0.14 and `ed25519-dalek` 3;
 //! * client-certificate keys ([`keys`]): RSA on `rsa` 0.10 (randomness from the
-//!   provider's source), ECDSA and Ed25519 with rustls-rustcrypto's signers;
-//! * randomness: rustls-rustcrypto's (getrandom).
+//!   provider's source), ECDSA (RFC 6979 nonces) and Ed25519 ([`sign`]);
+//! * randomness ([`random`]): the OS, through `getrandom` 0.2.
 //!
-//! Suites, groups, algorithms and their order are rustls-rustcrypto's, so the
-//! ClientHello is too.
+//! Suites, classic groups, signature algorithms and their order are those of
+//! rustls-rustcrypto 0.0.2-alpha, which the provider was first built on.
 
 mod ec;
+pub(crate) mod hybrid;
 pub(crate) mod keys;
 pub(crate) mod kx;
+mod random;
 mod rsa;
+mod sign;
 mod suites;
 
 use rustls::crypto::{SupportedKxGroup, WebPkiSupportedAlgorithms};
 use rustls::SignatureScheme;
 
 use crate::CryptoProvider;
-use kx::{Curve, Group};
 
-/// rustls-rustcrypto's OS random source (getrandom).
-static RANDOM: rustls_rustcrypto::Provider = rustls_rustcrypto::Provider;
+/// The OS random source (getrandom).
+static RANDOM: random::OsRandom = random::OsRandom;
 
-static X25519: Group = Group::new(Curve::X25519, &RANDOM);
-static SECP256R1: Group = Group::new(Curve::P256, &RANDOM);
-static SECP384R1: Group = Group::new(Curve::P384, &RANDOM);
+/// X25519MLKEM768, X25519, P-256, P-384.
+static GROUPS: [kx::Group; 4] = kx::groups(&RANDOM);
 
 static KEYS: keys::Keys = keys::Keys::new(&RANDOM);
 
@@ -73,16 +75,18 @@ static ALGORITHMS: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
     ],
 };
 
-/// The default crypto provider: rustls-rustcrypto's suites, groups and algorithms (pure
-/// Rust, identical on every target), with AES-GCM on `aes-gcm` 0.11 and RSA
-/// verification and signing on `rsa` 0.10, several times faster; key-exchange secrets and
-/// RSA blinding come from the provider's random source.
+/// The default crypto provider: pure Rust on RustCrypto crates, identical on every target.
+/// Key exchange offers the post-quantum hybrid X25519MLKEM768 first (with an X25519 key
+/// share beside it), then X25519, P-256 and P-384; the suites, signature algorithms and
+/// classic groups are rustls-rustcrypto 0.0.2-alpha's, in its order. Key-exchange secrets
+/// and RSA blinding come from the provider's random source.
 pub fn default_provider() -> CryptoProvider {
     CryptoProvider {
         cipher_suites: suites::ALL.to_vec(),
-        kx_groups: [&X25519, &SECP256R1, &SECP384R1]
+        kx_groups: GROUPS
+            .iter()
             .map(|g| g as &'static dyn SupportedKxGroup)
-            .to_vec(),
+            .collect(),
         signature_verification_algorithms: ALGORITHMS,
         secure_random: &RANDOM,
         key_provider: &KEYS,
@@ -105,11 +109,14 @@ mod tests {
     }
 
     #[test]
-    fn same_groups_and_algorithms_as_rustls_rustcrypto_in_the_same_order() {
+    fn hybrid_first_then_rustls_rustcrypto_groups_and_algorithms_in_its_order() {
         let base = rustls_rustcrypto::provider();
         let ours = default_provider();
         let names = |p: &CryptoProvider| p.kx_groups.iter().map(|g| g.name()).collect::<Vec<_>>();
-        assert_eq!(names(&ours), names(&base));
+        let mut expect = names(&base);
+        expect.insert(0, rustls::NamedGroup::X25519MLKEM768);
+        assert_eq!(names(&ours), expect);
+
         let (a, b) = (
             ours.signature_verification_algorithms,
             base.signature_verification_algorithms,

@@ -67,11 +67,12 @@ pub fn provider() -> tlsferry_core::CryptoProvider {
     tlsferry_core::default_provider()
 }
 
-/// The name of [`provider`]'s implementation, for reports: `rustls-rustcrypto` or `aws-lc-rs`.
+/// The name of [`provider`]'s implementation, for reports: `tlsferry pure-Rust provider
+/// (RustCrypto)` or `aws-lc-rs`.
 pub fn provider_name() -> &'static str {
     if cfg!(feature = "aws-lc-rs") {
         "aws-lc-rs"
     } else {
-        "rustls-rustcrypto"
+        "tlsferry pure-Rust provider (RustCrypto)"
     }
 }

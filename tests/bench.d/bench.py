@@ -43,7 +43,13 @@ JS_HS = env_int("JS_HS", 40)
 JS_BULK_MIB = env_int("JS_BULK_MIB", 64)
 JS_SLOW_MIB = env_int("JS_SLOW_MIB", 8)
 PROFILE = os.environ.get("PROFILE", "1") != "0"
-SECTIONS = os.environ.get("SECTIONS", "core,native,awslc,js,size,profile").split(",")
+SECTIONS = os.environ.get("SECTIONS", "core,native,awslc,js,size,profile,bridge").split(",")
+# The bridge next to websockify (tests/bench.d/bridge_bench.py).
+BRIDGE_TUNNELS = env_int("BRIDGE_TUNNELS", 10_000)  # idle tunnels held at once
+BRIDGE_WSFY_TUNNELS = env_int("BRIDGE_WSFY_TUNNELS", 1_000)  # websockify forks per tunnel: ~3 MiB each
+BRIDGE_NEW = env_int("BRIDGE_NEW", 200)  # new clients timed while they are held
+BRIDGE_BULK_MIB = env_int("BRIDGE_BULK_MIB", 256)  # one tunnel's transfer, each way
+BRIDGE_ROUNDS = env_int("BRIDGE_ROUNDS", 5)
 
 P = {
     "cli": os.environ.get("FERRY_CLI"),
@@ -55,6 +61,7 @@ P = {
     "wasm_pkg": os.environ.get("WASM_PKG"),
     "wasm_sizes": os.environ.get("WASM_SIZES"),
     "build_info": os.environ.get("BUILD_INFO"),
+    "bridge_cli": os.environ.get("BRIDGE_CLI") or os.environ.get("FERRY_CLI"),
 }
 
 RESULTS = {}
@@ -388,6 +395,76 @@ def js_section(rsa, bridge_cli):
         server.stop()
 
 
+# ----- 6. the bridge -----
+
+def bridge_section():
+    say(f"tlsferry bridge next to websockify: {BRIDGE_TUNNELS} idle tunnels, new clients, throughput")
+    cmd = [sys.executable, HERE / "bridge_bench.py", "--cli", P["bridge_cli"], "--tunnels", BRIDGE_TUNNELS,
+           "--wsfy-tunnels", BRIDGE_WSFY_TUNNELS, "--new-clients", BRIDGE_NEW, "--bulk-mib", BRIDGE_BULK_MIB,
+           "--rounds", BRIDGE_ROUNDS]
+    out = subprocess.run(list(map(str, cmd)), capture_output=True, text=True, timeout=3600)
+    sys.stderr.write(out.stderr[-4000:])
+    lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"bridge_bench.py printed nothing: {out.stderr[-2000:]}")
+    RESULTS["bridge"] = json.loads(lines[-1])
+
+
+def bridge_tables(b):
+    """The bridge section's tables and goals."""
+    L, goals = [], []
+    f, w = b.get("tlsferry", {}), b.get("websockify", {})
+    L.append(f"`tests/bench.d/bridge_bench.py`: one Python asyncio client process, targets in another, each bridge "
+             f"in its own; RLIMIT_NOFILE {fmt(b.get('nofile'))}. Idle tunnels: subprotocol `binary`, one byte echoed "
+             "through each, from 16 loopback source addresses, then held; memory is the bridge's PSS (all its "
+             "processes) while they are held minus before, per tunnel. New clients: sequential TCP connect + "
+             "upgrade + one byte echoed, while the tunnels are held. websockify "
+             f"{b.get('websockify_version', '?')} forks a process per connection, so it is given "
+             f"{fmt(w.get('asked'))} tunnels, not {fmt(b.get('tunnels_asked'))}.\n")
+    L.append("| | tunnels asked | held | failed | time to open them | PSS before | PSS held | per tunnel "
+             "| new clients served | p50 | p99 | max |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, r in (("tlsferry bridge", f), ("websockify", w)):
+        if not r:
+            continue
+        nc = r.get("new_client_ms", {})
+        L.append(f"| {name} | {fmt(r.get('asked'))} | {fmt(r.get('held'))} | {fmt(r.get('failures'))} "
+                 f"| {fmt(r.get('setup_s'), 1)} s | {fmt(r.get('pss_before_kib', 0) / 1024, 1)} MiB "
+                 f"| {fmt(r.get('pss_held_kib', 0) / 1024, 1)} MiB | {fmt(r.get('kib_per_tunnel'), 1)} KiB "
+                 f"| {fmt(nc.get('n'))} of {fmt((nc.get('n') or 0) + (nc.get('failed') or 0))} "
+                 f"| {fmt(nc.get('p50'), 2)} ms | {fmt(nc.get('p99'), 2)} ms | {fmt(nc.get('max'), 2)} ms |")
+    t = b.get("throughput", {})
+    if t:
+        L.append(f"\nOne tunnel's throughput, {fmt(b.get('bulk_mib'))} MiB each way, median of "
+                 f"{fmt(b.get('rounds'))} interleaved rounds (MB/s; the client, the bridge and the target share "
+                 "the 2 vCPUs). CPU: the bridge's CPU seconds per GiB relayed.\n")
+        L.append("| | target → client (down) | client → target (up) | × direct, down | × direct, up | CPU s/GiB down | up |")
+        L.append("|---|---|---|---|---|---|---|")
+        d = t.get("direct", {})
+        for name, key in (("direct TCP", "direct"), ("tlsferry bridge", "tlsferry"), ("websockify", "websockify")):
+            r = t.get(key, {})
+            L.append(f"| {name} | {fmt(r.get('down'))} | {fmt(r.get('up'))} | {fmt(ratio(r.get('down'), d.get('down')), 2)} "
+                     f"| {fmt(ratio(r.get('up'), d.get('up')), 2)} | {fmt(r.get('cpu_down'), 2) if key != 'direct' else ''} "
+                     f"| {fmt(r.get('cpu_up'), 2) if key != 'direct' else ''} |")
+    asked, wanted = b.get("tunnels_asked", 0), b.get("tunnels_wanted", 0)
+    note = "" if asked == wanted else (f"; a hard RLIMIT_NOFILE of {fmt(b.get('nofile'))} fits {fmt(asked)} "
+                                        "in one process (2 descriptors each) and cannot be raised here")
+    goals.append((f"bridge: {fmt(wanted)} concurrent idle tunnels: held {fmt(f.get('held'))} of {fmt(asked)}{note}",
+                  f.get("held") == wanted and wanted >= 10_000))
+    k = f.get("kib_per_tunnel")
+    goals.append((f"bridge: ≤ 64 KiB per idle tunnel: {fmt(k, 1)} KiB (websockify {fmt(w.get('kib_per_tunnel'), 0)} KiB)",
+                  k is not None and k <= 64))
+    p99 = f.get("new_client_ms", {}).get("p99")
+    goals.append((f"bridge: new client ≤ 100 ms p99 while they are held: {fmt(p99, 2)} ms", p99 is not None and p99 <= 100))
+    if t:
+        rd = ratio(t.get("tlsferry", {}).get("down"), t.get("direct", {}).get("down"))
+        ru = ratio(t.get("tlsferry", {}).get("up"), t.get("direct", {}).get("up"))
+        worst = min(x for x in (rd, ru) if x is not None) if (rd or ru) else None
+        goals.append((f"bridge: one tunnel ≥ 0.5× direct TCP: {fmt(rd, 2)}× down, {fmt(ru, 2)}× up",
+                      worst is not None and worst >= 0.5))
+    return L, goals
+
+
 # ----- 5. size -----
 
 def size_section():
@@ -650,6 +727,14 @@ def render(m):
         goals.append((f"wasm ≤ 250 KB gzip with the Mozilla roots: {fmt(z['opt_gz'])} B gzip after wasm-opt",
                       z["opt_gz"] <= 250_000))
 
+    if "bridge" in RESULTS:
+        L.append("\n### 6. `tlsferry bridge` next to websockify\n")
+        bl, bg = bridge_tables(RESULTS["bridge"])
+        L.extend(bl)
+        goals.extend(bg)
+    elif "bridge_error" in RESULTS:
+        L.append(f"\n### 6. `tlsferry bridge` next to websockify\n\nFailed: {RESULTS['bridge_error']}")
+
     if "profile" in RESULTS:
         L.append("\n### Profile of the library loop (perf, default provider, self time ≥ 1.5 %)\n")
         for name, text in RESULTS["profile"].items():
@@ -684,6 +769,7 @@ SECTION_KEYS = {
     "js": ["js"],
     "size": ["wasm_sizes"],
     "profile": ["profile"],
+    "bridge": ["bridge"],
 }
 
 
@@ -741,6 +827,12 @@ def main():
                 RESULTS["js_error"] = str(e)
         if "size" in SECTIONS:
             size_section()
+        if "bridge" in SECTIONS and P["bridge_cli"]:
+            try:
+                bridge_section()
+            except (RuntimeError, subprocess.SubprocessError, ValueError) as e:
+                say(f"bridge section failed: {e}")
+                RESULTS["bridge_error"] = str(e)
         if "profile" in SECTIONS and PROFILE:
             hs = start(["openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", ec["cert"], "-key", ec["key"],
                         "-www", "-tls1_3"], r"ACCEPT 127\.0\.0\.1:(\d+)")

@@ -12,7 +12,7 @@ use tlsferry_core::{Client, Config, Error, Event, Input, Instant, Output};
 
 use crate::pki::{Leaf, TestPki};
 
-/// rustls-rustcrypto for the server side too.
+/// tlsferry's default (pure-Rust) provider for the server side too.
 pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(tlsferry_core::default_provider())
 }

@@ -325,7 +325,8 @@ fn rsa_1024_key() {
 }
 
 /// badssl.com's rsa8192 must succeed: the default provider verifies RSA moduli up to 8192
-/// bits (`rsa` 0.10; rustls-rustcrypto's own verifier stopped at 4096).
+/// bits (`rsa` 0.10; rustls-rustcrypto's verifier, which the provider first used, stopped
+/// at 4096).
 #[test]
 fn rsa_8192_key() {
     let (root, chain, key) = openssl_pki("rsa:8192", "-sha256");

@@ -74,7 +74,8 @@ fn golden_client_hello_is_reproduced_byte_for_byte() {
         let mut text = String::from(
             "# The ClientHello record of tlsferry's deterministic client (tests/tests/determinism.rs\n\
              # golden_session): seed 000102…1f, server name example.com, ALPN http/1.1, TLS 1.3+1.2,\n\
-             # rustls-rustcrypto suites, X25519/P-256/P-384. Compared by cargo test and by Node\n\
+             # tlsferry's pure-Rust provider (RustCrypto): its suites, X25519MLKEM768 + X25519 key\n\
+             # shares, groups X25519MLKEM768/X25519/P-256/P-384. Compared by cargo test and by Node\n\
              # through the wasm build (wasm/test/replay.test.mjs). 32 bytes per line.\n",
         );
         for line in hello.chunks(32) {
@@ -87,7 +88,7 @@ fn golden_client_hello_is_reproduced_byte_for_byte() {
     assert_eq!(
         hex_encode(&hello),
         hex_encode(&golden),
-        "the ClientHello changed: rustls or rustls-rustcrypto changed its bytes? \
+        "the ClientHello changed: rustls or the provider changed its bytes? \
          (TLSFERRY_BLESS=1 rewrites {})",
         path.display()
     );

@@ -420,7 +420,7 @@ fn server_choosing_an_unoffered_cipher_suite() {
 
 #[test]
 fn server_choosing_an_unoffered_group() {
-    // secp521r1 (0x0019) is not among rustls-rustcrypto's groups.
+    // secp521r1 (0x0019) is not among the default provider's groups.
     let (_s, err) = raw(vec![
         Step::ReadClientHello,
         hello_reply(

@@ -1,14 +1,19 @@
-//! AES-GCM record protection for TLS 1.3 and TLS 1.2 (rustls AEAD algorithms).
+//! Record protection (rustls AEAD algorithms): TLS 1.3 records for any of the crate's
+//! AEADs (AES-GCM and ChaCha20-Poly1305 seal them alike, RFC 8446 §5.2), TLS 1.2 AES-GCM
+//! records (RFC 5288), and the sealing and opening the TLS 1.2 ChaCha20-Poly1305 records
+//! of [`crate::chacha`] share.
 //!
-//! The same construction rustls-rustcrypto ships, on `aes-gcm` 0.11. Records are opened
-//! in place; the TLS 1.2 explicit nonce is skipped by range, not moved.
+//! The same constructions rustls-rustcrypto ships, on `aes-gcm` 0.11 and
+//! `chacha20poly1305` 0.11. Records are opened in place; the TLS 1.2 explicit nonce is
+//! skipped by range, not moved.
 
 use alloc::boxed::Box;
 use core::marker::PhantomData;
 
 use aes_gcm::aead::consts::{U12, U16};
 use aes_gcm::aead::{AeadCore, AeadInOut, KeyInit};
-use aes_gcm::Tag;
+use aes_gcm::{Aes128Gcm, Aes256Gcm, Tag};
+use chacha20poly1305::ChaCha20Poly1305;
 use rustls::crypto::cipher::{
     make_tls12_aad, make_tls13_aad, AeadKey, InboundOpaqueMessage, InboundPlainMessage, Iv,
     KeyBlockShape, MessageDecrypter, MessageEncrypter, Nonce, OutboundOpaqueMessage,
@@ -17,28 +22,44 @@ use rustls::crypto::cipher::{
 };
 use rustls::{ConnectionTrafficSecrets, ContentType, Error, ProtocolVersion};
 
-const TAG_LEN: usize = 16;
+pub(crate) const TAG_LEN: usize = 16;
 /// TLS 1.2 GCM: 4 bytes of the nonce come from the key block, 8 travel in each record.
 const TLS12_FIXED_IV_LEN: usize = 4;
 const TLS12_EXPLICIT_NONCE_LEN: usize = 8;
 /// The largest plaintext a record may carry (RFC 8446 §5.1, RFC 5246 §6.2.1).
-const MAX_FRAGMENT_LEN: usize = 16_384;
+pub(crate) const MAX_FRAGMENT_LEN: usize = 16_384;
 
-/// An AES-GCM variant of `aes-gcm` 0.11 (96-bit nonce, 128-bit tag).
-pub(crate) trait Gcm:
+/// An AEAD of this crate (96-bit nonce, 128-bit tag), and how rustls exports its keys.
+pub(crate) trait Cipher:
     AeadInOut + AeadCore<NonceSize = U12, TagSize = U16> + KeyInit + Send + Sync + 'static
 {
+    /// The traffic secrets of one direction, named by cipher.
+    fn secrets(key: AeadKey, iv: Iv) -> ConnectionTrafficSecrets;
 }
 
-impl<A> Gcm for A where
-    A: AeadInOut + AeadCore<NonceSize = U12, TagSize = U16> + KeyInit + Send + Sync + 'static
-{
+impl Cipher for Aes128Gcm {
+    fn secrets(key: AeadKey, iv: Iv) -> ConnectionTrafficSecrets {
+        ConnectionTrafficSecrets::Aes128Gcm { key, iv }
+    }
+}
+
+impl Cipher for Aes256Gcm {
+    fn secrets(key: AeadKey, iv: Iv) -> ConnectionTrafficSecrets {
+        ConnectionTrafficSecrets::Aes256Gcm { key, iv }
+    }
+}
+
+impl Cipher for ChaCha20Poly1305 {
+    fn secrets(key: AeadKey, iv: Iv) -> ConnectionTrafficSecrets {
+        ConnectionTrafficSecrets::Chacha20Poly1305 { key, iv }
+    }
 }
 
 /// The TLS 1.3 AEAD algorithm for `A` (`Tls13AeadAlgorithm`).
 pub(crate) struct Tls13<A>(PhantomData<fn() -> A>);
 
-/// The TLS 1.2 AEAD algorithm for `A` (`Tls12AeadAlgorithm`).
+/// The TLS 1.2 AES-GCM AEAD algorithm for `A` (`Tls12AeadAlgorithm`); TLS 1.2
+/// ChaCha20-Poly1305 records are built differently ([`crate::chacha`]).
 pub(crate) struct Tls12<A>(PhantomData<fn() -> A>);
 
 impl<A> Tls13<A> {
@@ -53,7 +74,7 @@ impl<A> Tls12<A> {
     }
 }
 
-impl<A: Gcm> Tls13AeadAlgorithm for Tls13<A> {
+impl<A: Cipher> Tls13AeadAlgorithm for Tls13<A> {
     fn encrypter(&self, key: AeadKey, iv: Iv) -> Box<dyn MessageEncrypter> {
         match A::new_from_slice(key.as_ref()) {
             Ok(aead) => Box::new(Tls13Record { aead, iv }),
@@ -77,11 +98,11 @@ impl<A: Gcm> Tls13AeadAlgorithm for Tls13<A> {
         key: AeadKey,
         iv: Iv,
     ) -> Result<ConnectionTrafficSecrets, UnsupportedOperationError> {
-        secrets::<A>(key, iv)
+        Ok(A::secrets(key, iv))
     }
 }
 
-impl<A: Gcm> Tls12AeadAlgorithm for Tls12<A> {
+impl<A: Cipher> Tls12AeadAlgorithm for Tls12<A> {
     fn encrypter(&self, key: AeadKey, iv: &[u8], extra: &[u8]) -> Box<dyn MessageEncrypter> {
         match (A::new_from_slice(key.as_ref()), tls12_iv(iv, extra)) {
             (Ok(aead), Some(iv)) => Box::new(Tls12Sealer { aead, iv }),
@@ -111,18 +132,7 @@ impl<A: Gcm> Tls12AeadAlgorithm for Tls12<A> {
         explicit: &[u8],
     ) -> Result<ConnectionTrafficSecrets, UnsupportedOperationError> {
         let iv = tls12_iv(iv, explicit).ok_or(UnsupportedOperationError)?;
-        secrets::<A>(key, iv)
-    }
-}
-
-fn secrets<A: Gcm>(
-    key: AeadKey,
-    iv: Iv,
-) -> Result<ConnectionTrafficSecrets, UnsupportedOperationError> {
-    match A::key_size() {
-        16 => Ok(ConnectionTrafficSecrets::Aes128Gcm { key, iv }),
-        32 => Ok(ConnectionTrafficSecrets::Aes256Gcm { key, iv }),
-        _ => Err(UnsupportedOperationError),
+        Ok(A::secrets(key, iv))
     }
 }
 
@@ -138,12 +148,12 @@ fn tls12_iv(fixed: &[u8], explicit: &[u8]) -> Option<Iv> {
     Some(Iv::new(iv))
 }
 
-fn nonce_for(iv: &Iv, seq: u64) -> aes_gcm::Nonce<U12> {
+pub(crate) fn nonce_for(iv: &Iv, seq: u64) -> aes_gcm::Nonce<U12> {
     aes_gcm::Nonce::<U12>::from(Nonce::new(iv, seq).0)
 }
 
 /// Splits `body || tag` and opens `body` in place; returns the plaintext length.
-fn open_detached<A: Gcm>(
+pub(crate) fn open_detached<A: Cipher>(
     aead: &A,
     nonce: &aes_gcm::Nonce<U12>,
     aad: &[u8],
@@ -161,7 +171,7 @@ fn open_detached<A: Gcm>(
 }
 
 /// Seals `payload[from..]` in place and appends the tag.
-fn seal_detached<A: Gcm>(
+pub(crate) fn seal_detached<A: Cipher>(
     aead: &A,
     nonce: [u8; NONCE_LEN],
     aad: &[u8],
@@ -185,7 +195,7 @@ struct Tls13Record<A> {
     iv: Iv,
 }
 
-impl<A: Gcm> MessageEncrypter for Tls13Record<A> {
+impl<A: Cipher> MessageEncrypter for Tls13Record<A> {
     fn encrypt(
         &mut self,
         msg: OutboundPlainMessage<'_>,
@@ -216,7 +226,7 @@ impl<A: Gcm> MessageEncrypter for Tls13Record<A> {
     }
 }
 
-impl<A: Gcm> MessageDecrypter for Tls13Record<A> {
+impl<A: Cipher> MessageDecrypter for Tls13Record<A> {
     fn decrypt<'a>(
         &mut self,
         mut msg: InboundOpaqueMessage<'a>,
@@ -236,7 +246,7 @@ struct Tls12Sealer<A> {
     iv: Iv,
 }
 
-impl<A: Gcm> MessageEncrypter for Tls12Sealer<A> {
+impl<A: Cipher> MessageEncrypter for Tls12Sealer<A> {
     fn encrypt(
         &mut self,
         msg: OutboundPlainMessage<'_>,
@@ -270,7 +280,7 @@ struct Tls12Opener<A> {
     salt: [u8; TLS12_FIXED_IV_LEN],
 }
 
-impl<A: Gcm> MessageDecrypter for Tls12Opener<A> {
+impl<A: Cipher> MessageDecrypter for Tls12Opener<A> {
     fn decrypt<'a>(
         &mut self,
         mut msg: InboundOpaqueMessage<'a>,
@@ -298,7 +308,7 @@ impl<A: Gcm> MessageDecrypter for Tls12Opener<A> {
 
 /// Stands in when rustls hands over key material of the wrong size (it never does):
 /// every record fails instead of the process panicking.
-struct Unkeyed;
+pub(crate) struct Unkeyed;
 
 impl MessageEncrypter for Unkeyed {
     fn encrypt(
@@ -325,16 +335,15 @@ impl MessageDecrypter for Unkeyed {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use aes_gcm::{Aes128Gcm, Aes256Gcm};
     use alloc::vec;
     use alloc::vec::Vec;
     use rustls::crypto::cipher::OutboundChunks;
     use rustls::SupportedCipherSuite;
 
-    const KEY: [u8; 32] = [0x42; 32];
-    const IV: [u8; 12] = [0x24; 12];
+    pub(crate) const KEY: [u8; 32] = [0x42; 32];
+    pub(crate) const IV: [u8; 12] = [0x24; 12];
 
     /// rustls-rustcrypto's own AES-256-GCM, the reference these records must match.
     fn reference13() -> &'static dyn Tls13AeadAlgorithm {
@@ -351,7 +360,12 @@ mod tests {
         }
     }
 
-    fn seal(enc: &mut dyn MessageEncrypter, typ: ContentType, data: &[u8], seq: u64) -> Vec<u8> {
+    pub(crate) fn seal(
+        enc: &mut dyn MessageEncrypter,
+        typ: ContentType,
+        data: &[u8],
+        seq: u64,
+    ) -> Vec<u8> {
         let msg = OutboundPlainMessage {
             typ,
             version: ProtocolVersion::TLSv1_2,
@@ -364,7 +378,7 @@ mod tests {
         payload
     }
 
-    fn open(
+    pub(crate) fn open(
         dec: &mut dyn MessageDecrypter,
         typ: ContentType,
         sealed: &[u8],
@@ -376,7 +390,7 @@ mod tests {
         dec.decrypt(msg, seq).map(|m| (m.typ, m.payload.to_vec()))
     }
 
-    const SIZES: [usize; 6] = [0, 1, 15, 16, 1000, MAX_FRAGMENT_LEN];
+    pub(crate) const SIZES: [usize; 6] = [0, 1, 15, 16, 1000, MAX_FRAGMENT_LEN];
 
     #[test]
     fn tls13_records_match_rustls_rustcrypto_both_ways() {

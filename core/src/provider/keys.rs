@@ -1,7 +1,7 @@
 //! Client-certificate private keys. RSA keys sign on `rsa` 0.10 (PKCS#1 v1.5 and PSS with
 //! SHA-256/384/512, blinded), drawing blinding factors and PSS salts from the provider's
-//! random source; ECDSA (P-256, P-384) and Ed25519 keys sign with rustls-rustcrypto's
-//! signers. Keys come as PKCS#8, PKCS#1 (RSA) or SEC1 (ECDSA) DER.
+//! random source; ECDSA (P-256, P-384) and Ed25519 keys sign deterministically
+//! ([`super::sign`]). Keys come as PKCS#8, PKCS#1 (RSA) or SEC1 (ECDSA) DER.
 
 use alloc::boxed::Box;
 use alloc::format;
@@ -48,23 +48,22 @@ impl KeyProvider for Keys {
                 rng: self.rng,
             }));
         }
-        rustls_rustcrypto::sign::any_ecdsa_type(&der)
-            .or_else(|_| rustls_rustcrypto::sign::any_eddsa_type(&der))
-            .map_err(|_| {
-                Error::General("not an RSA, ECDSA (P-256, P-384) or Ed25519 private key".into())
-            })
+        super::sign::load(&der).ok_or_else(|| {
+            Error::General("not an RSA, ECDSA (P-256, P-384) or Ed25519 private key".into())
+        })
     }
 }
 
 /// The PKCS#1 `RSAPrivateKey` inside a PKCS#8 document, if it holds an RSA key.
 fn rsa_in_pkcs8(der: &[u8]) -> Option<&[u8]> {
-    let info = pkcs8::PrivateKeyInfo::from_der(der).ok()?;
-    (info.algorithm.oid.as_bytes() == crate::cert::RSA_ENCRYPTION).then_some(info.private_key)
+    let info = pkcs8::PrivateKeyInfoRef::from_der(der).ok()?;
+    (info.algorithm.oid.as_bytes() == crate::cert::RSA_ENCRYPTION)
+        .then_some(info.private_key.as_bytes())
 }
 
 /// A two-prime PKCS#1 `RSAPrivateKey`, checked for consistency (`d·e ≡ 1 mod λ(n)`).
 fn rsa_from_pkcs1(der: &[u8]) -> Result<PrivateKey, &'static str> {
-    let key = pkcs1::RsaPrivateKey::from_der(der).map_err(|_| "not PKCS#1 DER")?;
+    let key = pkcs1::RsaPrivateKeyRef::from_der(der).map_err(|_| "not PKCS#1 DER")?;
     if key.other_prime_infos.is_some() {
         return Err("multi-prime keys are not supported");
     }
@@ -185,7 +184,7 @@ mod tests {
 
     const KEY_2048: &[u8] = include_bytes!("testdata/rsa2048.pk8.der");
     const PUB_2048: &[u8] = include_bytes!("testdata/rsa2048.pub.der");
-    static KEYS: Keys = Keys::new(&rustls_rustcrypto::Provider);
+    static KEYS: Keys = Keys::new(&super::super::random::OsRandom);
 
     fn pkcs8(der: &[u8]) -> PrivateKeyDer<'static> {
         PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der.to_vec()))

@@ -1,26 +1,54 @@
-//! Key exchange: X25519, P-256 and P-384 (ECDHE), with every ephemeral secret drawn from
-//! the provider's `SecureRandom`, so one random source feeds the whole handshake (the OS
-//! through getrandom by default, a seeded stream in the testing kit). rustls-rustcrypto's
-//! own groups read the OS RNG directly.
+//! Key exchange: the hybrid X25519MLKEM768 ([`super::hybrid`]), then X25519, P-256 and
+//! P-384 (ECDHE), with every ephemeral secret drawn from the provider's `SecureRandom`,
+//! so one random source feeds the whole handshake (the OS through getrandom by default, a
+//! seeded stream in the testing kit).
 //!
-//! The same curves and order as rustls-rustcrypto, on the same crates.
+//! The classic curves are rustls-rustcrypto 0.0.2-alpha's, in its order.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 
-use rustls::crypto::{ActiveKeyExchange, SecureRandom, SharedSecret, SupportedKxGroup};
-use rustls::{NamedGroup, PeerMisbehaved};
+use rustls::crypto::{
+    ActiveKeyExchange, CompletedKeyExchange, SecureRandom, SharedSecret, SupportedKxGroup,
+};
+use rustls::{NamedGroup, PeerMisbehaved, ProtocolVersion};
 
-/// A curve this module exchanges keys on.
+/// A key-exchange group of this module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Curve {
+    /// ML-KEM-768 and X25519 together (TLS 1.3 only).
+    X25519MlKem768,
     X25519,
     P256,
     P384,
 }
 
-/// An ECDHE group whose ephemeral secrets come from `rng`.
+impl Curve {
+    /// The groups of the default provider, in the order offered: the post-quantum
+    /// hybrid first (its X25519 half goes beside it as a second key share), then the
+    /// classic curves.
+    pub(crate) const DEFAULT_ORDER: [Curve; 4] = [
+        Curve::X25519MlKem768,
+        Curve::X25519,
+        Curve::P256,
+        Curve::P384,
+    ];
+}
+
+/// The groups of the default provider ([`Curve::DEFAULT_ORDER`]), drawing their secrets
+/// from `rng`.
+pub(crate) const fn groups(rng: &'static dyn SecureRandom) -> [Group; 4] {
+    let [a, b, c, d] = Curve::DEFAULT_ORDER;
+    [
+        Group::new(a, rng),
+        Group::new(b, rng),
+        Group::new(c, rng),
+        Group::new(d, rng),
+    ]
+}
+
+/// A key-exchange group whose ephemeral secrets come from `rng`.
 #[derive(Debug)]
 pub(crate) struct Group {
     curve: Curve,
@@ -54,6 +82,7 @@ impl Group {
 impl SupportedKxGroup for Group {
     fn name(&self) -> NamedGroup {
         match self.curve {
+            Curve::X25519MlKem768 => NamedGroup::X25519MLKEM768,
             Curve::X25519 => NamedGroup::X25519,
             Curve::P256 => NamedGroup::secp256r1,
             Curve::P384 => NamedGroup::secp384r1,
@@ -62,12 +91,9 @@ impl SupportedKxGroup for Group {
 
     fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, rustls::Error> {
         let secret = match self.curve {
+            Curve::X25519MlKem768 => return Ok(Box::new(super::hybrid::start(self.rng)?)),
             Curve::X25519 => {
-                let mut bytes = [0u8; 32];
-                // Every 32-byte string is an X25519 secret (clamped when used).
-                self.rng.fill(&mut bytes)?;
-                let secret = x25519_dalek::StaticSecret::from(bytes);
-                let public = x25519_dalek::PublicKey::from(&secret);
+                let (secret, public) = x25519_secret(self.rng)?;
                 Secret::X25519(secret, public)
             }
             Curve::P256 => {
@@ -88,6 +114,59 @@ impl SupportedKxGroup for Group {
             secret,
         }))
     }
+
+    /// The server's side (rustls servers on this provider): for the ECDHE groups a key
+    /// pair of our own, as rustls' default does; for the hybrid, ML-KEM encapsulation to
+    /// the client's key.
+    fn start_and_complete(&self, peer: &[u8]) -> Result<CompletedKeyExchange, rustls::Error> {
+        if self.curve == Curve::X25519MlKem768 {
+            return super::hybrid::accept(self.rng, peer);
+        }
+        let exchange = self.start()?;
+        Ok(CompletedKeyExchange {
+            group: exchange.group(),
+            pub_key: exchange.pub_key().to_vec(),
+            secret: exchange.complete(peer)?,
+        })
+    }
+
+    fn ffdhe_group(&self) -> Option<rustls::ffdhe_groups::FfdheGroup<'static>> {
+        // None of these is a finite-field group (and rustls' default looks it up in a
+        // table that would be linked for nothing).
+        None
+    }
+
+    fn usable_for_version(&self, version: ProtocolVersion) -> bool {
+        // The hybrid is defined for TLS 1.3 only (draft-ietf-tls-ecdhe-mlkem §3).
+        self.curve != Curve::X25519MlKem768 || version == ProtocolVersion::TLSv1_3
+    }
+}
+
+/// A fresh X25519 secret from `rng`, and its public key.
+pub(super) fn x25519_secret(
+    rng: &dyn SecureRandom,
+) -> Result<(x25519_dalek::StaticSecret, x25519_dalek::PublicKey), rustls::Error> {
+    let mut bytes = [0u8; 32];
+    // Every 32-byte string is an X25519 secret (clamped when used).
+    rng.fill(&mut bytes)?;
+    let secret = x25519_dalek::StaticSecret::from(bytes);
+    let public = x25519_dalek::PublicKey::from(&secret);
+    Ok((secret, public))
+}
+
+/// The X25519 shared secret with `peer`, refused if `peer` is not 32 bytes or is a
+/// low-order point.
+pub(super) fn x25519_agree(
+    secret: &x25519_dalek::StaticSecret,
+    peer: &[u8],
+) -> Result<x25519_dalek::SharedSecret, rustls::Error> {
+    let peer: [u8; 32] = peer.try_into().map_err(|_| invalid_share())?;
+    let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(peer));
+    // An all-zero result means the peer sent a low-order point (RFC 7748 §6.1).
+    if !shared.was_contributory() {
+        return Err(invalid_share());
+    }
+    Ok(shared)
 }
 
 /// The secret of one started exchange, and the public key sent for it.
@@ -112,7 +191,7 @@ impl fmt::Debug for Exchange {
     }
 }
 
-fn invalid_share() -> rustls::Error {
+pub(super) fn invalid_share() -> rustls::Error {
     rustls::Error::from(PeerMisbehaved::InvalidKeyShare)
 }
 
@@ -120,12 +199,7 @@ impl ActiveKeyExchange for Exchange {
     fn complete(self: Box<Self>, peer: &[u8]) -> Result<SharedSecret, rustls::Error> {
         match &self.secret {
             Secret::X25519(secret, _) => {
-                let peer: [u8; 32] = peer.try_into().map_err(|_| invalid_share())?;
-                let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(peer));
-                // An all-zero result means the peer sent a low-order point (RFC 7748 §6.1).
-                if !shared.was_contributory() {
-                    return Err(invalid_share());
-                }
+                let shared = x25519_agree(secret, peer)?;
                 Ok(SharedSecret::from(shared.as_bytes().as_slice()))
             }
             Secret::P256(secret, _) => {
@@ -181,7 +255,7 @@ mod tests {
     fn both_sides_agree_and_rustls_rustcrypto_agrees_with_us() {
         let theirs = rustls_rustcrypto::provider().kx_groups;
         for (curve, their_group) in CURVES.into_iter().zip(theirs) {
-            let ours = Group::new(curve, &rustls_rustcrypto::Provider);
+            let ours = Group::new(curve, &super::super::random::OsRandom);
             assert_eq!(ours.name(), their_group.name(), "same order");
             let a = ours.start().unwrap(); // ok: test code
             let b = their_group.start().unwrap(); // ok: test code
@@ -219,5 +293,27 @@ mod tests {
                 assert_eq!(err, Some(invalid_share()), "{curve:?} {}", peer.len());
             }
         }
+    }
+
+    #[test]
+    fn only_the_hybrid_is_tls13_only_and_none_is_a_finite_field_group() {
+        for curve in Curve::DEFAULT_ORDER {
+            let group = Group::new(curve, &SEVENS);
+            assert!(group.usable_for_version(ProtocolVersion::TLSv1_3));
+            let tls12 = group.usable_for_version(ProtocolVersion::TLSv1_2);
+            assert_eq!(tls12, curve != Curve::X25519MlKem768, "{curve:?}");
+            assert!(group.ffdhe_group().is_none());
+            assert_eq!(group.start().unwrap().group(), group.name()); // ok: test code
+        }
+        let names = Curve::DEFAULT_ORDER.map(|c| Group::new(c, &SEVENS).name());
+        assert_eq!(
+            names,
+            [
+                NamedGroup::X25519MLKEM768,
+                NamedGroup::X25519,
+                NamedGroup::secp256r1,
+                NamedGroup::secp384r1
+            ]
+        );
     }
 }

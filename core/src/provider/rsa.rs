@@ -192,7 +192,7 @@ where
 /// A PKCS#1 `RSAPublicKey` (what webpki passes: the SPKI's bit string) as a key, if it
 /// decodes and its size and exponent are acceptable.
 fn public_key_from_pkcs1(der: &[u8]) -> Option<PublicKey> {
-    let key = pkcs1::RsaPublicKey::from_der(der).ok()?;
+    let key = pkcs1::RsaPublicKeyRef::from_der(der).ok()?;
     let n = BoxedUint::from_be_slice_vartime(key.modulus.as_bytes());
     let e = BoxedUint::from_be_slice_vartime(key.public_exponent.as_bytes());
     PublicKey::new_with_size_limits(n, e, MODULUS_BITS).ok()

@@ -10,7 +10,7 @@ use rustls::crypto::{CryptoProvider, GetRandomFailed, SecureRandom, SupportedKxG
 use spin::Mutex;
 
 use crate::provider::keys::Keys;
-use crate::provider::kx::{Curve, Group};
+use crate::provider::kx::{self, Group};
 
 /// The 32-byte seed of a deterministic session.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,9 +61,10 @@ impl SecureRandom for SeededRng {
 }
 
 /// The default provider with every random byte drawn from `seed`: the client random,
-/// the legacy session id, rustls' extension-order shuffle, the X25519, P-256 and P-384
-/// ephemeral secrets, and the salts and blinding of RSA client-certificate signatures.
-/// Cipher suites and signature verification are the default provider's.
+/// the legacy session id, rustls' extension-order shuffle, the X25519MLKEM768 (ML-KEM
+/// seed and X25519), X25519, P-256 and P-384 ephemeral secrets, and the salts and
+/// blinding of RSA client-certificate signatures. Cipher suites, signature verification
+/// and the order of the groups are the default provider's.
 ///
 /// **Testing only**: anyone who knows the seed can decrypt the session.
 ///
@@ -72,17 +73,14 @@ impl SecureRandom for SeededRng {
 /// deterministic connection: two connections sharing a provider draw from the same
 /// stream and so depend on their order.
 ///
-/// Not deterministic even with this provider: ECDSA client-certificate signatures,
-/// whose signers (rustls-rustcrypto's) add OS randomness.
+/// Client-certificate signatures are reproducible too: ECDSA nonces are derived from the
+/// key and the message (RFC 6979), Ed25519 is deterministic by design, and RSA draws its
+/// blinding and PSS salts from the seed.
 pub fn seeded_provider(seed: &Seed) -> CryptoProvider {
     let rng: &'static SeededRng = Box::leak(Box::new(SeededRng(Mutex::new(
         ChaCha20Rng::from_seed(seed.0),
     ))));
-    let groups: &'static [Group; 3] = Box::leak(Box::new([
-        Group::new(Curve::X25519, rng),
-        Group::new(Curve::P256, rng),
-        Group::new(Curve::P384, rng),
-    ]));
+    let groups: &'static [Group; 4] = Box::leak(Box::new(kx::groups(rng)));
     let keys: &'static Keys = Box::leak(Box::new(Keys::new(rng)));
     let base = crate::default_provider();
     CryptoProvider {
@@ -99,11 +97,21 @@ pub fn seeded_provider(seed: &Seed) -> CryptoProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::hybrid::tests::server as hybrid_server;
     use rustls::crypto::ActiveKeyExchange;
+    use rustls::NamedGroup;
 
     fn start(provider: &CryptoProvider, i: usize) -> Box<dyn ActiveKeyExchange> {
         provider.kx_groups[i].start().unwrap() // ok: test code
     }
+
+    /// The default provider's groups, in its order.
+    const GROUPS: [NamedGroup; 4] = [
+        NamedGroup::X25519MLKEM768,
+        NamedGroup::X25519,
+        NamedGroup::secp256r1,
+        NamedGroup::secp384r1,
+    ];
 
     #[test]
     fn same_seed_same_bytes_different_seed_different_bytes() {
@@ -118,8 +126,10 @@ mod tests {
         c.secure_random.fill(&mut rc).unwrap(); // ok: test code
         assert_eq!(ra, rb);
         assert_ne!(ra, rc);
-        for i in 0..3 {
-            assert_eq!(start(&a, i).pub_key(), start(&b, i).pub_key());
+        for (i, group) in GROUPS.iter().enumerate() {
+            let (ka, kb, kc) = (start(&a, i), start(&b, i), start(&c, i));
+            assert_eq!(ka.pub_key(), kb.pub_key(), "{group:?}");
+            assert_ne!(ka.pub_key(), kc.pub_key(), "{group:?}");
         }
         // The stream advances: a second draw differs from the first.
         let mut again = [0u8; 48];
@@ -141,11 +151,32 @@ mod tests {
     }
 
     #[test]
+    fn the_default_groups_in_the_default_order() {
+        let p = seeded_provider(&Seed([4; 32]));
+        let names: alloc::vec::Vec<_> = p.kx_groups.iter().map(|g| g.name()).collect();
+        assert_eq!(names, GROUPS);
+        let base: alloc::vec::Vec<_> = crate::default_provider()
+            .kx_groups
+            .iter()
+            .map(|g| g.name())
+            .collect();
+        assert_eq!(names, base);
+        // The hybrid's X25519 half goes beside it, as a share rustls can complete alone.
+        let hybrid = start(&p, 0);
+        let (group, share) = hybrid.hybrid_component().unwrap(); // ok: test code
+        assert_eq!((group, share.len()), (NamedGroup::X25519, 32));
+    }
+
+    #[test]
     fn groups_agree_with_each_other() {
-        // Each seeded group completes a real exchange with a second instance of itself.
+        // Each seeded ECDHE group completes a real exchange with a second instance of
+        // itself; the hybrid with a server that encapsulates to it.
         let p = seeded_provider(&Seed([1; 32]));
         let q = seeded_provider(&Seed([2; 32]));
-        for i in 0..3 {
+        let client = start(&p, 0);
+        let (share, expect) = hybrid_server(client.pub_key(), [5; 32], [6; 32]);
+        assert_eq!(client.complete(&share).unwrap().secret_bytes(), expect); // ok: test code
+        for i in 1..GROUPS.len() {
             let a = start(&p, i);
             let b = start(&q, i);
             assert_eq!(a.group(), p.kx_groups[i].name());
@@ -160,10 +191,11 @@ mod tests {
     #[test]
     fn bad_peer_shares_are_refused() {
         let p = seeded_provider(&Seed([3; 32]));
-        for i in 0..3 {
+        for i in 0..GROUPS.len() {
             assert!(start(&p, i).complete(&[1, 2, 3]).is_err());
         }
         // X25519 low-order point (all zeros) gives a non-contributory secret.
-        assert!(start(&p, 0).complete(&[0; 32]).is_err());
+        assert!(start(&p, 1).complete(&[0; 32]).is_err());
+        assert!(start(&p, 0).complete_hybrid_component(&[0; 32]).is_err());
     }
 }

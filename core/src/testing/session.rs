@@ -405,7 +405,9 @@ mod tests {
             let changed = s.fingerprint().unwrap(); // ok: test code
             assert_ne!(changed, fp, "{}", changed.description);
         }
-        assert!(fp.description.contains("groups X25519 secp256r1 secp384r1"));
+        assert!(fp
+            .description
+            .contains("groups X25519MLKEM768 X25519 secp256r1 secp384r1"));
         assert!(fp.description.contains("roots mozilla:"));
     }
 }

@@ -575,20 +575,37 @@ fn parse_bridge(p: &mut lexopt::Parser) -> Result<Command, UsageError> {
     let mut opts = BridgeOptions::new(&[]);
     let mut listen = None;
     let mut max_connections = None;
-    let mut idle = None;
+    let mut max_handshakes = None;
+    let mut max_per_ip = None;
     let mut frame = None;
+    let mut timeouts: [Option<Duration>; 4] = [None; 4];
+    let mut cert = None;
+    let mut key = None;
+    let mut tokens = None;
+    let mut metrics = None;
+    let mut log = None;
+    let count = |p: &mut lexopt::Parser, name: &str, min: usize| -> Result<usize, UsageError> {
+        let v = string(p, name)?;
+        v.parse::<usize>()
+            .ok()
+            .filter(|n| *n >= min)
+            .ok_or_else(|| {
+                usage(format!(
+                    "{name} {v:?}: expected a whole number, at least {min}"
+                ))
+            })
+    };
+    let addr = |p: &mut lexopt::Parser, name: &str| -> Result<SocketAddr, UsageError> {
+        let v = string(p, name)?;
+        v.to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| usage(format!("{name} {v}: not an ADDR:PORT")))
+    };
     while let Some(arg) = p.next()? {
         match arg {
             Short('h') | Long("help") => return Ok(Command::Help(Topic::Bridge)),
-            Long("listen") => {
-                let v = string(p, "--listen")?;
-                let addr: SocketAddr = v
-                    .to_socket_addrs()
-                    .ok()
-                    .and_then(|mut a| a.next())
-                    .ok_or_else(|| usage(format!("--listen {v}: not an ADDR:PORT")))?;
-                once(&mut listen, "--listen", addr)?
-            }
+            Long("listen") => once(&mut listen, "--listen", addr(p, "--listen")?)?,
             Long("allow") => {
                 let v = string(p, "--allow")?;
                 opts.allow
@@ -600,32 +617,66 @@ fn parse_bridge(p: &mut lexopt::Parser) -> Result<Command, UsageError> {
             }
             Long("allow-origin") => {
                 let v = string(p, "--allow-origin")?;
+                if v != "*" && !v.contains("://") && v != "null" {
+                    return Err(usage(format!(
+                        "--allow-origin {v}: expected an origin such as https://app.example (or *)"
+                    )));
+                }
                 opts.allow_origins.push(v.trim_end_matches('/').to_string());
             }
-            Long("max-connections") => {
-                let v: usize = p
-                    .value()?
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| usage("--max-connections: expected a positive number"))?;
-                once(&mut max_connections, "--max-connections", v)?
+            Long("max-connections") => once(
+                &mut max_connections,
+                "--max-connections",
+                count(p, "--max-connections", 1)?,
+            )?,
+            Long("max-handshakes") => once(
+                &mut max_handshakes,
+                "--max-handshakes",
+                count(p, "--max-handshakes", 1)?,
+            )?,
+            Long("max-per-ip") => once(
+                &mut max_per_ip,
+                "--max-per-ip",
+                count(p, "--max-per-ip", 0)?,
+            )?,
+            Long("max-frame-size") => once(
+                &mut frame,
+                "--max-frame-size",
+                count(p, "--max-frame-size", 1024)?,
+            )?,
+            Long(
+                name @ ("idle-timeout" | "write-timeout" | "handshake-timeout" | "connect-timeout"),
+            ) => {
+                let flag = format!("--{name}");
+                let i = match name {
+                    "idle-timeout" => 0,
+                    "write-timeout" => 1,
+                    "handshake-timeout" => 2,
+                    _ => 3,
+                };
+                let v = string(p, &flag)?;
+                let d = seconds(&v, &flag, false)?.unwrap_or_default();
+                if let Some(slot) = timeouts.get_mut(i) {
+                    once(slot, &flag, d)?;
+                }
             }
-            Long("idle-timeout") => {
-                let v = string(p, "--idle-timeout")?;
-                let d = seconds(&v, "--idle-timeout", false)?.unwrap_or_default();
-                once(&mut idle, "--idle-timeout", d)?
-            }
-            Long("max-frame-size") => {
-                let v: usize = p
-                    .value()?
-                    .parse()
-                    .ok()
-                    .filter(|n| *n >= 1024)
-                    .ok_or_else(|| {
-                        usage("--max-frame-size: expected a number of bytes, at least 1024")
-                    })?;
-                once(&mut frame, "--max-frame-size", v)?
+            Long("cert") => once(&mut cert, "--cert", path(p)?)?,
+            Long("key") => once(&mut key, "--key", path(p)?)?,
+            Long("auth-token-file") => once(&mut tokens, "--auth-token-file", path(p)?)?,
+            Long("metrics") => once(&mut metrics, "--metrics", addr(p, "--metrics")?)?,
+            Long("log-format") => {
+                let v = string(p, "--log-format")?;
+                let f = match v.as_str() {
+                    "text" => crate::bridge::LogFormat::Text,
+                    "json" => crate::bridge::LogFormat::Json,
+                    "off" => crate::bridge::LogFormat::Off,
+                    _ => {
+                        return Err(usage(format!(
+                            "--log-format {v}: expected text, json or off"
+                        )))
+                    }
+                };
+                once(&mut log, "--log-format", f)?
             }
             other => return Err(other.unexpected().into()),
         }
@@ -633,14 +684,28 @@ fn parse_bridge(p: &mut lexopt::Parser) -> Result<Command, UsageError> {
     if let Some(l) = listen {
         opts.listen = l;
     }
-    if let Some(n) = max_connections {
-        opts.max_connections = n;
-    }
-    if let Some(d) = idle {
-        opts.idle_timeout = d;
+    opts.max_connections = max_connections;
+    opts.max_handshakes = max_handshakes;
+    if let Some(n) = max_per_ip {
+        opts.max_per_ip = n;
     }
     if let Some(n) = frame {
         opts.max_frame_size = n;
+    }
+    let [idle, write, handshake, connect] = timeouts;
+    opts.idle_timeout = idle.unwrap_or(opts.idle_timeout);
+    opts.write_timeout = write.unwrap_or(opts.write_timeout);
+    opts.handshake_timeout = handshake.unwrap_or(opts.handshake_timeout);
+    opts.connect_timeout = connect.unwrap_or(opts.connect_timeout);
+    opts.tls = match (cert, key) {
+        (Some(cert), Some(key)) => Some(crate::bridge::TlsFiles { cert, key }),
+        (None, None) => None,
+        _ => return Err(usage("--cert and --key go together (wss://)")),
+    };
+    opts.auth_token_file = tokens;
+    opts.metrics = metrics;
+    if let Some(f) = log {
+        opts.log = f;
     }
     if opts.allow.is_empty() {
         return Err(usage(
@@ -1001,6 +1066,55 @@ mod tests {
             vec!["example.com:443".to_string(), "[::1]:8443".into()]
         );
         assert_eq!(b.idle_timeout, Duration::from_millis(2500));
+        assert_eq!(b.max_connections, None, "sized to the descriptor limit");
+        let Command::Bridge(b) = cmd(&[
+            "bridge",
+            "--allow=h:1",
+            "--cert=c.pem",
+            "--key",
+            "k.pem",
+            "--auth-token-file",
+            "t",
+            "--metrics",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--max-per-ip",
+            "0",
+            "--max-handshakes",
+            "9",
+            "--write-timeout",
+            "4",
+            "--handshake-timeout",
+            "0.5",
+        ])
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(b.tls.unwrap().key, PathBuf::from("k.pem"));
+        assert_eq!(b.auth_token_file, Some(PathBuf::from("t")));
+        assert!(b.metrics.is_some());
+        assert_eq!(b.log, crate::bridge::LogFormat::Json);
+        assert_eq!((b.max_per_ip, b.max_handshakes), (0, Some(9)));
+        assert_eq!(b.write_timeout, Duration::from_secs(4));
+        assert_eq!(b.handshake_timeout, Duration::from_millis(500));
+        let err = |a: &[&str]| cmd(a).unwrap_err().0;
+        assert!(err(&["bridge", "--allow=h:1", "--cert", "c"]).contains("--key"));
+        assert!(err(&["bridge", "--allow=h:1", "--log-format", "xml"]).contains("--log-format"));
+        assert!(
+            err(&["bridge", "--allow=h:1", "--allow-origin", "evil.example"]).contains("origin")
+        );
+        assert!(
+            err(&["bridge", "--allow=h:1", "--max-connections", "0"]).contains("--max-connections")
+        );
+        assert!(err(&[
+            "bridge",
+            "--allow=h:1",
+            "--idle-timeout",
+            "1",
+            "--idle-timeout=2"
+        ])
+        .contains("twice"));
         assert!(cmd(&["bridge"]).unwrap_err().0.contains("open proxy"));
         assert!(cmd(&["bridge", "--allow", "x"])
             .unwrap_err()

@@ -53,7 +53,7 @@ pub fn run(mut a: ConnectArgs) -> ExitCode {
         }
     };
     say!(
-        "==> started a TLS server (rustls with rustls-rustcrypto) on 127.0.0.1:{}",
+        "==> started a TLS server (rustls with tlsferry's pure-Rust provider) on 127.0.0.1:{}",
         server.port()
     );
     let dir = TempDir::new("tlsferry-demo");

@@ -1,5 +1,5 @@
 //! A local TLS server for `tlsferry demo` (and the web demo): rustls' `ServerConnection`
-//! with the rustls-rustcrypto provider, on 127.0.0.1, one thread per connection.
+//! with tlsferry's default (pure-Rust) provider, on 127.0.0.1, one thread per connection.
 //!
 //! It exists so that the demos run offline against a real peer. It is not a general
 //! server: it answers each connection in one of the [`Behaviour`]s and stops when dropped.

@@ -126,7 +126,7 @@ impl WebDemo {
             format!("http://127.0.0.1:{}", addr.port()),
             format!("http://localhost:{}", addr.port()),
         ];
-        bo.max_connections = 16;
+        bo.max_connections = Some(16);
         bo.idle_timeout = Duration::from_secs(60);
         let bridge = Bridge::bind(bo)?.spawn();
         let bridge_url = bridge.url();
