@@ -391,6 +391,11 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Encodes DER certificates as PEM text.
 pub fn to_pem(der: &[u8]) -> String {
+    pem("CERTIFICATE", der)
+}
+
+/// Encodes DER bytes as PEM text with the given label (`PRIVATE KEY`, …).
+pub fn pem(label: &str, der: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut b64 = String::with_capacity(der.len() * 4 / 3 + 4);
     for chunk in der.chunks(3) {
@@ -408,13 +413,13 @@ pub fn to_pem(der: &[u8]) -> String {
             }
         }
     }
-    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    let mut out = alloc::format!("-----BEGIN {label}-----\n");
     let bytes = b64.as_bytes();
     for line in bytes.chunks(64) {
         out.push_str(core::str::from_utf8(line).unwrap_or_default());
         out.push('\n');
     }
-    out.push_str("-----END CERTIFICATE-----\n");
+    out.push_str(&alloc::format!("-----END {label}-----\n"));
     out
 }
 

@@ -7,12 +7,15 @@ use core::mem;
 
 use rustls::pki_types::ServerName;
 
-use crate::adapter::{Io, Tls};
+use alloc::sync::Arc;
+
+use crate::adapter::{Io, PumpError, Tls};
 use crate::config::Config;
 use crate::error::{from_rustls, Error, ErrorContext, LocalError, PeerError, TimeoutPhase};
 use crate::event::{ConnectionInfo, Event, Output};
+use crate::exporter::{self, ExportError};
+use crate::scope::{self, ConnState};
 use crate::time::Instant;
-use crate::verify::Recorder;
 
 /// Input to [`Client::handle_input`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,7 +35,8 @@ pub enum Input<'a> {
 #[derive(Debug)]
 pub struct Client {
     tls: Tls,
-    recorder: alloc::sync::Arc<Recorder>,
+    /// What the config's shared verifier and key log learned about this connection.
+    state: Arc<ConnState>,
     config: Config,
     server_name: String,
     /// Ciphertext to transmit.
@@ -59,8 +63,9 @@ impl Client {
     pub fn new(server_name: &str, config: &Config, now: Instant) -> Result<Client, Error> {
         let name = ServerName::try_from(String::from(server_name))
             .map_err(|_| Error::Local(LocalError::InvalidServerName(server_name.into())))?;
-        let (rustls_config, recorder) = config.for_connection();
-        let tls = Tls::new(rustls_config, name).map_err(|e| {
+        let state = Arc::new(ConnState::default());
+        // The ClientHello is made here: the key log may see the client random already.
+        let tls = scope::with(&state, || Tls::new(config.rustls.clone(), name)).map_err(|e| {
             from_rustls(
                 e,
                 ErrorContext {
@@ -69,12 +74,13 @@ impl Client {
                     now: None,
                     finding: None,
                     handshaking: true,
+                    offer: &config.offer,
                 },
             )
         })?;
         let mut client = Client {
             tls,
-            recorder,
+            state,
             config: config.clone(),
             server_name: server_name.into(),
             outgoing: Vec::new(),
@@ -135,6 +141,48 @@ impl Client {
     /// True once both directions are closed or the connection failed.
     pub fn is_finished(&self) -> bool {
         self.closed_reported || self.failed.is_some()
+    }
+
+    /// Derives `out.len()` bytes of keying material from this connection's secrets, for
+    /// `label` and an optional `context`: RFC 8446 §7.5 on TLS 1.3, RFC 5705 on TLS 1.2
+    /// (as `openssl s_client -keymatexport` and `SSL_export_keying_material` compute
+    /// it). Both ends get the same bytes, so they bind an application protocol to this
+    /// TLS connection (channel binding, e.g. `EXPORTER-Channel-Binding`, RFC 9266).
+    ///
+    /// Fails before the handshake completes, for an empty `out`, and for labels TLS
+    /// reserves for itself (`client finished`, `master secret`, …).
+    pub fn export_keying_material(
+        &self,
+        out: &mut [u8],
+        label: &[u8],
+        context: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        let misuse = |why: &str| Error::Local(LocalError::Exporter(why.into()));
+        if self.tls.is_handshaking() || self.info.is_none() {
+            return Err(misuse("the handshake has not completed"));
+        }
+        let suite = self
+            .tls
+            .suite()
+            .ok_or_else(|| misuse("no cipher suite was negotiated"))?;
+        exporter::export(
+            &self.state,
+            suite,
+            self.tls.server_random(),
+            out,
+            label,
+            context,
+        )
+        .map_err(|e| {
+            misuse(match e {
+                ExportError::BadLength => {
+                    "the output must be 1 to 65535 bytes, the label non-empty and not one TLS reserves, the context at most 65535 bytes (255 on TLS 1.3)"
+                }
+                ExportError::NoSecret => {
+                    "the crypto provider did not hand over the exporter secret"
+                }
+            })
+        })
     }
 
     /// Heap bytes held by this connection's own buffers (not counting rustls' state).
@@ -291,23 +339,30 @@ impl Client {
 
     fn pump(&mut self) -> Result<(), Error> {
         let was_handshaking = self.tls.is_handshaking();
+        let mut no_key_update = false;
         let mut io = Io {
             outgoing: &mut self.outgoing,
             to_send: &mut self.to_send,
             received: &mut self.received,
             close_requested: self.close_requested,
+            key_update: &mut no_key_update,
         };
-        if let Err(e) = self.tls.pump(&mut io) {
-            let err = from_rustls(
-                e,
-                ErrorContext {
-                    server_name: &self.server_name,
-                    chain: self.recorder.chain(),
-                    now: self.recorder.now(),
-                    finding: self.recorder.finding(),
-                    handshaking: self.tls.is_handshaking(),
-                },
-            );
+        let tls = &mut self.tls;
+        if let Err(e) = scope::with(&self.state, || tls.pump(&mut io)) {
+            let err = match e {
+                PumpError::Tls(e) => from_rustls(
+                    e,
+                    ErrorContext {
+                        server_name: &self.server_name,
+                        chain: self.chain(),
+                        now: self.state.now(),
+                        finding: self.state.finding(),
+                        handshaking: self.tls.is_handshaking(),
+                        offer: &self.config.offer,
+                    },
+                ),
+                PumpError::Internal(what) => Error::Local(LocalError::Internal(what.into())),
+            };
             self.tls.flush_alert(&mut self.outgoing);
             if was_handshaking && !self.tls.is_handshaking() {
                 // The handshake completed in this input, before the fault: the data
@@ -326,6 +381,17 @@ impl Client {
             }
         }
         Ok(())
+    }
+
+    /// The chain the server presented on this connection, or for a resumed one, the chain
+    /// of the session it resumed.
+    fn chain(&self) -> Vec<rustls::pki_types::CertificateDer<'static>> {
+        let seen = self.state.chain();
+        if seen.is_empty() {
+            self.tls.peer_chain()
+        } else {
+            seen
+        }
     }
 
     fn fail(&mut self, err: Error) -> Result<(), Error> {

@@ -16,6 +16,8 @@ use rustls::time_provider::TimeProvider;
 use rustls::{ClientConfig, KeyLog, RootCertStore};
 
 use crate::error::{ConfigError, PemInput};
+use crate::exporter::KeyLogTap;
+use crate::sessions::SessionCache;
 use crate::verify::{Explainer, Policy, Recorder};
 
 /// A TLS protocol version.
@@ -86,12 +88,18 @@ impl Limits {
 #[derive(Clone)]
 pub struct Config {
     pub(crate) rustls: Arc<ClientConfig>,
-    pub(crate) policy: Policy,
     pub(crate) limits: Limits,
     pub(crate) handshake_timeout: Option<Duration>,
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) verifies: bool,
     pub(crate) trust: TrustSummary,
+    /// The verifier every connection shares (rustls resumes only with the same one).
+    pub(crate) verifier: Arc<Recorder>,
+    pub(crate) sessions: Option<Arc<SessionCache>>,
+    /// What connections offer, in words, for refusal messages.
+    pub(crate) offer: Arc<str>,
+    /// The wall clock, for offline verification.
+    pub(crate) time: Arc<dyn TimeProvider>,
 }
 
 /// What the trust store of a [`Config`] holds, for reports.
@@ -142,12 +150,59 @@ impl Config {
         self.trust
     }
 
-    /// The rustls configuration for one connection, with a fresh chain recorder.
-    pub(crate) fn for_connection(&self) -> (Arc<ClientConfig>, Arc<Recorder>) {
-        let recorder = Arc::new(Recorder::new(self.policy.clone()));
-        let mut cfg = (*self.rustls).clone();
-        cfg.dangerous().set_certificate_verifier(recorder.clone());
-        (Arc::new(cfg), recorder)
+    /// Verifies a certificate chain (leaf first, as a server would send it) for
+    /// `server_name` exactly as a handshake with this config would — trust store, host
+    /// name, validity, key sizes, usage — without a network: for checking a chain before
+    /// deploying it, or forensics on a chain a client refused (`tlsferry verify`).
+    ///
+    /// `time` is the Unix time to check validity at (`None`: this config's clock).
+    /// The error is the same [`Error::Certificate`](crate::Error::Certificate) a
+    /// handshake gives, with its [`CertificateError::report`](crate::CertificateError::report).
+    /// A config built with `dangerous_accept_any_certificate` accepts any chain.
+    pub fn verify_server_chain(
+        &self,
+        chain: &[CertificateDer<'_>],
+        server_name: &str,
+        time: Option<u64>,
+    ) -> Result<(), crate::Error> {
+        use crate::error::{from_rustls, ErrorContext, LocalError};
+        let name = rustls::pki_types::ServerName::try_from(server_name)
+            .map_err(|_| crate::Error::Local(LocalError::InvalidServerName(server_name.into())))?;
+        let now = match time {
+            Some(t) => rustls::pki_types::UnixTime::since_unix_epoch(Duration::from_secs(t)),
+            None => self.time.current_time().ok_or_else(|| {
+                crate::Error::Local(LocalError::Environment(
+                    "failed to get the current time".into(),
+                ))
+            })?,
+        };
+        let cx = |finding| ErrorContext {
+            server_name,
+            chain: chain.iter().map(|c| c.clone().into_owned()).collect(),
+            now: Some(now.as_secs()),
+            finding,
+            handshaking: true,
+            offer: &self.offer,
+        };
+        let Some((leaf, intermediates)) = chain.split_first() else {
+            return Err(from_rustls(
+                rustls::Error::NoCertificatesPresented,
+                cx(None),
+            ));
+        };
+        self.verifier
+            .verify_chain(leaf, intermediates, &name, now)
+            .map_err(|(e, finding)| from_rustls(e, cx(finding)))
+    }
+
+    /// True if connections of this config resume earlier sessions.
+    pub fn resumes_sessions(&self) -> bool {
+        self.sessions.is_some()
+    }
+
+    /// Servers with resumable sessions or key-exchange hints in this config's cache.
+    pub fn cached_servers(&self) -> usize {
+        self.sessions.as_ref().map_or(0, |s| s.len())
     }
 }
 
@@ -212,8 +267,13 @@ pub struct ConfigBuilder {
     limits: Limits,
     handshake_timeout: Option<Option<Duration>>,
     idle_timeout: Option<Duration>,
+    /// Servers whose sessions are kept for resumption; 0 turns resumption off.
+    session_cache: Option<usize>,
     errors: Vec<ConfigError>,
 }
+
+/// Servers whose sessions a [`Config`] keeps by default.
+pub const DEFAULT_SESSION_CACHE: usize = 256;
 
 impl fmt::Debug for ConfigBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -226,7 +286,7 @@ impl fmt::Debug for ConfigBuilder {
 }
 
 impl ConfigBuilder {
-    /// The `CryptoProvider` (default: rustls-rustcrypto, pure Rust).
+    /// The `CryptoProvider` (default: [`default_provider`](crate::default_provider), pure Rust).
     pub fn crypto_provider(mut self, provider: Arc<CryptoProvider>) -> Self {
         self.provider = Some(provider);
         self
@@ -343,6 +403,24 @@ impl ConfigBuilder {
         self
     }
 
+    /// Resumes sessions with servers this config connected to before (default: on):
+    /// TLS 1.3 tickets and TLS 1.2 session ids and tickets, kept in memory by the
+    /// [`Config`] for up to [`DEFAULT_SESSION_CACHE`] servers (see
+    /// [`ConfigBuilder::session_cache`]). A resumed connection skips the certificate
+    /// exchange: it was verified, with this config's trust, when the session was made.
+    /// Never 0-RTT: no data is sent before the handshake completes.
+    pub fn resumption(mut self, enabled: bool) -> Self {
+        self.session_cache = Some(if enabled { DEFAULT_SESSION_CACHE } else { 0 });
+        self
+    }
+
+    /// Keeps resumable sessions for up to `servers` servers, least recently used out
+    /// first (0 turns resumption off).
+    pub fn session_cache(mut self, servers: usize) -> Self {
+        self.session_cache = Some(servers);
+        self
+    }
+
     /// Validates everything and builds the [`Config`].
     pub fn build(mut self) -> Result<Config, ConfigError> {
         if let Some(e) = self.errors.drain(..).next() {
@@ -402,11 +480,13 @@ impl ConfigBuilder {
             Policy::WebPki(verifier, explainer)
         };
 
-        let builder = ClientConfig::builder_with_details(provider.clone(), time)
+        let offer = describe_offer(&versions, &provider);
+        let verifier = Arc::new(Recorder::new(policy.clone()));
+        let builder = ClientConfig::builder_with_details(provider.clone(), time.clone())
             .with_protocol_versions(&rustls_versions)
             .map_err(|e| ConfigError::Unusable(e.to_string()))?
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(Recorder::new(policy.clone())));
+            .with_custom_certificate_verifier(verifier.clone());
         let mut rustls_config = match &self.client_auth {
             Some((chain_pem, key_pem)) => {
                 let chain = parse_certificates(chain_pem, PemInput::ClientCertificate)?;
@@ -418,21 +498,27 @@ impl ConfigBuilder {
             }
             None => builder.with_no_client_auth(),
         };
-        // Every connection gets its own verifier (to keep the presented chain for error
-        // reports), and rustls never resumes across verifiers: storing tickets would
-        // only cost memory.
-        rustls_config.resumption = rustls::client::Resumption::disabled();
+        // One verifier for every connection, so that rustls resumes their sessions; it
+        // records each connection's chain and findings through `crate::scope`.
+        let sessions = match self.session_cache.unwrap_or(DEFAULT_SESSION_CACHE) {
+            0 => None,
+            n => Some(Arc::new(SessionCache::new(n))),
+        };
+        rustls_config.resumption = match &sessions {
+            Some(cache) => rustls::client::Resumption::store(cache.clone()),
+            None => rustls::client::Resumption::disabled(),
+        };
+        rustls_config.enable_early_data = false;
         rustls_config.alpn_protocols = self.alpn;
         rustls_config.enable_sni = !self.no_sni;
-        if let Some(k) = self.key_log {
-            rustls_config.key_log = k;
-        }
+        // The key log hands each connection its exporter secrets, and the user's key log
+        // (if any) every line.
+        rustls_config.key_log = Arc::new(KeyLogTap { user: self.key_log });
 
         let mut limits = self.limits;
         limits.receive_buffer = limits.receive_buffer.max(MIN_RECEIVE_BUFFER);
         Ok(Config {
             rustls: Arc::new(rustls_config),
-            policy,
             limits,
             handshake_timeout: self
                 .handshake_timeout
@@ -440,6 +526,10 @@ impl ConfigBuilder {
             idle_timeout: self.idle_timeout,
             verifies: !self.dangerous_accept_any,
             trust,
+            verifier,
+            sessions,
+            offer: offer.into(),
+            time,
         })
     }
 }
@@ -485,6 +575,51 @@ fn check_key_matches(
     }
 }
 
+/// "TLS 1.3 and TLS 1.2; cipher suites A, B; key exchange X, Y": what connections offer.
+fn describe_offer(versions: &[Version], provider: &CryptoProvider) -> String {
+    let versions: Vec<String> = versions.iter().map(|v| v.to_string()).collect();
+    let suites: Vec<String> = provider
+        .cipher_suites
+        .iter()
+        .filter(|s| {
+            versions
+                .iter()
+                .any(|v| s.version().version == version_of(v))
+        })
+        .map(|s| iana_suite_name(s.suite()))
+        .collect();
+    let groups: Vec<String> = provider
+        .kx_groups
+        .iter()
+        .map(|g| format!("{:?}", g.name()))
+        .collect();
+    format!(
+        "{}; cipher suites {}; key exchange {}",
+        versions.join(" and "),
+        suites.join(", "),
+        groups.join(", ")
+    )
+}
+
+fn version_of(v: &str) -> rustls::ProtocolVersion {
+    if v == "TLSv1.2" {
+        rustls::ProtocolVersion::TLSv1_2
+    } else {
+        rustls::ProtocolVersion::TLSv1_3
+    }
+}
+
+/// A cipher suite's IANA name (`TLS_AES_128_GCM_SHA256`; rustls says `TLS13_…`).
+pub(crate) fn iana_suite_name(suite: rustls::CipherSuite) -> String {
+    match suite.as_str() {
+        Some(name) => match name.strip_prefix("TLS13_") {
+            Some(rest) => format!("TLS_{rest}"),
+            None => name.into(),
+        },
+        None => format!("0x{:04x}", u16::from(suite)),
+    }
+}
+
 /// Keeps the provider's suites named in `names`, in that order.
 fn select_suites(base: &CryptoProvider, names: &[String]) -> Result<CryptoProvider, ConfigError> {
     let mut suites = Vec::with_capacity(names.len());
@@ -492,7 +627,9 @@ fn select_suites(base: &CryptoProvider, names: &[String]) -> Result<CryptoProvid
         let found = base
             .cipher_suites
             .iter()
-            .find(|s| s.suite().as_str() == Some(name.as_str()))
+            .find(|s| {
+                s.suite().as_str() == Some(name.as_str()) || iana_suite_name(s.suite()) == *name
+            })
             .ok_or_else(|| ConfigError::UnknownCipherSuite(name.clone()))?;
         suites.push(*found);
     }

@@ -50,6 +50,9 @@ pub struct ConnectionInfo {
     pub key_exchange_group: Option<String>,
     /// The ALPN protocol the server chose, if any.
     pub alpn: Option<Vec<u8>>,
+    /// True if this connection resumed an earlier session (no certificate was sent; the
+    /// chain below is the one verified when the session was made).
+    pub resumed: bool,
     /// The server name asked for.
     pub server_name: String,
     /// The server's chain as sent, leaf first, DER.

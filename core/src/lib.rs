@@ -93,7 +93,10 @@ mod client;
 mod config;
 mod error;
 mod event;
+mod exporter;
 mod provider;
+mod scope;
+mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod time;
@@ -103,11 +106,11 @@ pub use cert::CertSummary;
 pub use client::{Client, Input};
 pub use config::{
     parse_certificates, parse_private_key, Config, ConfigBuilder, Limits, TrustSummary, Version,
-    MIN_RECEIVE_BUFFER,
+    DEFAULT_SESSION_CACHE, MIN_RECEIVE_BUFFER,
 };
 pub use error::{
-    CertificateError, CertificateFailure, ConfigError, Error, LocalError, PeerError, PemInput,
-    TimeoutPhase,
+    Alert, CertificateError, CertificateFailure, ConfigError, Error, LocalError, PeerError,
+    PemInput, TimeoutPhase,
 };
 pub use event::{ConnectionInfo, Event, Output};
 #[cfg(feature = "std")]

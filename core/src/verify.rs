@@ -5,7 +5,6 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use once_cell::race::OnceBox;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{
@@ -16,6 +15,7 @@ use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureSc
 
 use crate::cert::{rsa_modulus_bits, CertSummary};
 use crate::error::CertificateFailure;
+use crate::scope;
 
 /// Smallest RSA modulus accepted anywhere in a server's chain (as browsers do, and
 /// OpenSSL at security level 2, Debian's default); the pure-Rust provider does not check.
@@ -80,28 +80,14 @@ impl Explainer {
 
 /// webpki's reasons that rustls folds into `CertificateError::Other`, in words.
 fn webpki_failure(err: &webpki::Error) -> CertificateFailure {
-    let text = match err {
-        webpki::Error::CaUsedAsEndEntity => {
-            "a CA certificate was presented as the server certificate"
+    match err {
+        webpki::Error::UnknownIssuer => CertificateFailure::UnknownIssuer,
+        #[allow(deprecated)]
+        webpki::Error::RequiredEkuNotFound | webpki::Error::RequiredEkuNotFoundContext(_) => {
+            CertificateFailure::InvalidPurpose
         }
-        webpki::Error::EndEntityUsedAsCa => {
-            "an intermediate certificate is not a CA (basicConstraints CA bit missing)"
-        }
-        webpki::Error::NameConstraintViolation => {
-            "the certificate violates its issuer's name constraints"
-        }
-        webpki::Error::PathLenConstraintViolated => {
-            "the chain is longer than an issuer's path-length constraint allows"
-        }
-        webpki::Error::MaximumPathDepthExceeded
-        | webpki::Error::MaximumPathBuildCallsExceeded
-        | webpki::Error::MaximumSignatureChecksExceeded => {
-            "the chain is too long or too complex to verify"
-        }
-        webpki::Error::UnknownIssuer => return CertificateFailure::UnknownIssuer,
-        other => return CertificateFailure::Other(alloc::format!("{other:?}")),
-    };
-    CertificateFailure::Other(text.into())
+        other => CertificateFailure::Other(crate::error::webpki_words(other).into()),
+    }
 }
 
 /// Tells apart what webpki calls "unknown issuer": a self-signed leaf, a chain that ends
@@ -172,52 +158,61 @@ fn weak_rsa_key(
         .min()
 }
 
-/// A per-connection verifier that records the presented chain before delegating.
+/// The verifier of a [`Config`](crate::Config), shared by all its connections (so that
+/// rustls resumes their sessions): it records the presented chain, the clock and its
+/// precise finding into the connection being pumped ([`crate::scope`]) before delegating.
 #[derive(Debug)]
 pub(crate) struct Recorder {
     policy: Policy,
-    chain: OnceBox<Vec<CertificateDer<'static>>>,
-    now: OnceBox<u64>,
-    finding: OnceBox<CertificateFailure>,
 }
 
 impl Recorder {
     pub(crate) fn new(policy: Policy) -> Self {
-        Recorder {
-            policy,
-            chain: OnceBox::new(),
-            now: OnceBox::new(),
-            finding: OnceBox::new(),
+        Recorder { policy }
+    }
+
+    /// How certificates are checked.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    pub(crate) fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Records a finding for the current connection.
+    fn find(finding: CertificateFailure) {
+        if let Some(state) = scope::current() {
+            state.set_finding(finding);
         }
     }
 
-    /// A more precise reason for the last refusal than rustls' error carries.
-    pub(crate) fn finding(&self) -> Option<CertificateFailure> {
-        self.finding.get().cloned()
-    }
-
-    /// Explains a handshake signature that failed because of its key's size.
+    /// Explains a handshake signature that failed because of its key's size, and tells a
+    /// failed handshake signature from a bad signature in the chain.
     fn note_signature(
-        &self,
         result: Result<HandshakeSignatureValid, rustls::Error>,
         cert: &CertificateDer<'_>,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
         if let Err(rustls::Error::InvalidCertificate(CertificateError::BadSignature)) = &result {
-            if let Some(f) = oversized_rsa_key(core::iter::once(cert)) {
-                let _ = self.finding.set(Box::new(f));
-            }
+            Self::find(
+                oversized_rsa_key(core::iter::once(cert))
+                    .unwrap_or(CertificateFailure::HandshakeSignature),
+            );
         }
         result
     }
 
-    /// The chain the server presented, leaf first (empty before the Certificate message).
-    pub(crate) fn chain(&self) -> Vec<CertificateDer<'static>> {
-        self.chain.get().cloned().unwrap_or_default()
-    }
-
-    /// The wall-clock time rustls used for validity checks, Unix seconds.
-    pub(crate) fn now(&self) -> Option<u64> {
-        self.now.get().copied()
+    /// Verifies `chain` for `server_name` at `now` outside any handshake, with the
+    /// finding the handshake would give.
+    pub(crate) fn verify_chain(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<(), (rustls::Error, Option<CertificateFailure>)> {
+        let state = alloc::sync::Arc::new(scope::ConnState::default());
+        let result = scope::with(&state, || {
+            self.verify_server_cert(end_entity, intermediates, server_name, &[], now)
+        });
+        result.map(|_| ()).map_err(|e| (e, state.finding()))
     }
 }
 
@@ -230,17 +225,17 @@ impl ServerCertVerifier for Recorder {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let mut chain = Vec::with_capacity(1 + intermediates.len());
-        chain.push(end_entity.clone().into_owned());
-        chain.extend(intermediates.iter().map(|c| c.clone().into_owned()));
-        let _ = self.chain.set(Box::new(chain));
-        let _ = self.now.set(Box::new(now.as_secs()));
+        if let Some(state) = scope::current() {
+            let mut chain = Vec::with_capacity(1 + intermediates.len());
+            chain.push(end_entity.clone().into_owned());
+            chain.extend(intermediates.iter().map(|c| c.clone().into_owned()));
+            let _ = state.chain.set(Box::new(chain));
+            let _ = state.now.set(Box::new(now.as_secs()));
+        }
         match &self.policy {
             Policy::WebPki(v, explainer) => {
                 if let Some(bits) = weak_rsa_key(end_entity, intermediates) {
-                    let _ = self
-                        .finding
-                        .set(Box::new(CertificateFailure::WeakKey { bits }));
+                    Self::find(CertificateFailure::WeakKey { bits });
                     return Err(CertificateError::ApplicationVerificationFailure.into());
                 }
                 let result = v.verify_server_cert(
@@ -252,7 +247,7 @@ impl ServerCertVerifier for Recorder {
                 );
                 if let Err(rustls::Error::InvalidCertificate(e)) = &result {
                     if let Some(f) = explainer.explain(e, end_entity, intermediates, now) {
-                        let _ = self.finding.set(Box::new(f));
+                        Self::find(f);
                     }
                 }
                 result
@@ -273,7 +268,7 @@ impl ServerCertVerifier for Recorder {
                 verify_tls12_signature(message, cert, dss, &p.signature_verification_algorithms)
             }
         };
-        self.note_signature(result, cert)
+        Self::note_signature(result, cert)
     }
 
     fn verify_tls13_signature(
@@ -288,7 +283,7 @@ impl ServerCertVerifier for Recorder {
                 verify_tls13_signature(message, cert, dss, &p.signature_verification_algorithms)
             }
         };
-        self.note_signature(result, cert)
+        Self::note_signature(result, cert)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

@@ -12,6 +12,7 @@ use crate::stream::{Stats, Tap};
 
 /// Most decrypted plaintext a stream holds for a caller that is not reading; beyond it
 /// the transport is not read (TCP flow control then slows the peer).
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
 pub(crate) const PLAIN_LIMIT: usize = 256 * 1024;
 
 /// The core client plus the queues a stream keeps around it.
@@ -128,6 +129,7 @@ impl Pump {
     /// True if the driver should read the transport now: not at its end, not failed,
     /// and the caller has not left more than [`PLAIN_LIMIT`] bytes unread (a caller that
     /// writes without reading must not make the stream buffer whatever the peer sends).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn wants_read(&self) -> bool {
         !self.eof
             && !self.tls_failed()

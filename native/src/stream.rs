@@ -211,6 +211,20 @@ impl<S: Read + Write> TlsStream<S> {
         self.pump.client()
     }
 
+    /// Keying material for `label` and `context` derived from this connection's
+    /// secrets (RFC 8446 §7.5 / RFC 5705), e.g. for channel binding; see
+    /// [`Client::export_keying_material`].
+    pub fn export_keying_material(
+        &self,
+        out: &mut [u8],
+        label: &[u8],
+        context: Option<&[u8]>,
+    ) -> Result<(), crate::TlsError> {
+        self.pump
+            .client()
+            .export_keying_material(out, label, context)
+    }
+
     /// The transport.
     pub fn get_ref(&self) -> &S {
         &self.io

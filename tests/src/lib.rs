@@ -16,3 +16,13 @@ pub use tlsferry_cli::pki;
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+/// The crate READMEs' examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../core/README.md")]
+pub struct CoreReadmeDoctests;
+
+/// The `tlsferry` crate README's example, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../native/README.md")]
+pub struct NativeReadmeDoctests;

@@ -429,7 +429,11 @@ fn json_summary_of_a_success() {
     ] {
         assert_eq!(j.get(k), Some(&v), "{k} in {j:?}");
     }
-    assert!(j["cipher_suite"].starts_with("\"TLS13_"));
+    assert!(
+        j["cipher_suite"].starts_with("\"TLS_AES_"),
+        "{}",
+        j["cipher_suite"]
+    );
     assert!(j["kx_group"].starts_with('"'));
     assert!(j["chain.0.not_after"].ends_with(" UTC\""));
     // The reply went nowhere (no --output); its size is counted.
@@ -643,4 +647,141 @@ fn help_and_version() {
     let out = cli(&["--version"]);
     expect(&out, 0, &[]);
     assert!(out.stdout_text().starts_with("tlsferry 0."));
+}
+
+#[test]
+fn verify_offline_ok_mismatch_expired_and_bad_input() {
+    let env = Env::new();
+    let chain: String = env
+        .pki
+        .server
+        .chain_der
+        .iter()
+        .map(|c| tlsferry_core::cert::to_pem(c))
+        .collect();
+    let file = env.write("chain.pem", &chain);
+    let root = env.root();
+    let ok = cli(&[
+        "verify",
+        &file,
+        "--servername",
+        "localhost",
+        "--cafile",
+        &root,
+    ]);
+    expect(
+        &ok,
+        0,
+        &[
+            ": OK: the chain leads to a trusted root (PEM roots from",
+            "(1 certificate)",
+        ],
+    );
+
+    let wrong = cli(&[
+        "verify",
+        &file,
+        "--servername=example.com",
+        "--cafile",
+        &root,
+    ]);
+    expect(
+        &wrong,
+        4,
+        &[
+            "certificate verify failed: certificate is for localhost",
+            "server name asked for: example.com",
+            "chain as sent (2 certificates)",
+            "trust store used:",
+        ],
+    );
+
+    let not_after = tlsferry::CertSummary::from_der(&env.pki.server.der)
+        .not_after
+        .unwrap();
+    let later = (not_after + 1).to_string();
+    let out = cli(&[
+        "verify",
+        &file,
+        "--servername",
+        "localhost",
+        "--cafile",
+        &root,
+        "--time",
+        &later,
+        "--json",
+    ]);
+    expect(&out, 4, &["certificate has expired (notAfter"]);
+    let j = parse_json(&out.stdout);
+    assert_eq!(j["result"], "\"failed\"");
+    assert_eq!(j["error.code"], "\"CERT_EXPIRED\"");
+    assert_eq!(j["chain.len"], "2");
+    assert_eq!(j["exit_code"], "4");
+
+    // The Mozilla roots do not know the test CA.
+    let out = cli(&["verify", &file, "--servername", "localhost"]);
+    expect(&out, 4, &["unable to get local issuer certificate"]);
+
+    let garbage = env.write("garbage.pem", "not a certificate");
+    expect(
+        &cli(&["verify", &garbage, "--servername", "localhost"]),
+        2,
+        &["garbage.pem: certificates: no \"BEGIN CERTIFICATE\" block found"],
+    );
+    expect(&cli(&["verify", &file]), 2, &["missing --servername"]);
+    expect(
+        &cli(&["verify", &env.path("missing.pem"), "--servername", "x"]),
+        2,
+        &["cannot read"],
+    );
+}
+
+#[test]
+fn keymatexport_matches_the_server_and_lands_in_json() {
+    let env = Env::new();
+    let mut server = OpenSslServer::builder(&env.pki.server)
+        .args(["-keymatexport", "EXPORTER-cli", "-keymatexportlen", "24"])
+        .start();
+    // Interactive s_server prints the keying material after the handshake; then a line
+    // typed on its stdin is the reply.
+    let root = env.root();
+    let target = format!("127.0.0.1:{}", server.port());
+    let client = std::thread::spawn(move || {
+        let args = [
+            "connect",
+            &target,
+            "--cafile",
+            &root,
+            "--servername",
+            "localhost",
+            "--send",
+            "x",
+            "--timeout",
+            "2",
+            "--keymatexport",
+            "EXPORTER-cli",
+            "--keymatexportlen=24",
+            "--json",
+        ];
+        run_cli(tlsferry_cli!(), &args, b"", &[])
+    });
+    assert!(
+        server.wait_for_output("Keying material: ", std::time::Duration::from_secs(20)),
+        "{}",
+        server.output()
+    );
+    server.send_line("hi");
+    let out = client.join().unwrap();
+    expect(&out, 0, &["keying material  \"EXPORTER-cli\" (24 bytes): "]);
+    let j = parse_json(&out.stdout);
+    assert_eq!(j["keying_material.label"], "\"EXPORTER-cli\"");
+    assert_eq!(j["keying_material.length"], "24");
+    assert_eq!(j["resumed"], "false");
+    let hex = j["keying_material.hex"].trim_matches('"').to_uppercase();
+    assert_eq!(hex.len(), 48);
+    assert!(
+        server.output().contains(&format!("Keying material: {hex}")),
+        "ours {hex}; server:\n{}",
+        server.output()
+    );
 }

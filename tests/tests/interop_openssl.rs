@@ -63,7 +63,8 @@ fn version_and_key(version: Version, key: KeyKind) {
     );
     match version {
         Version::Tls13 => assert!(
-            info.cipher_suite.starts_with("TLS13_"),
+            info.cipher_suite.starts_with("TLS_AES_")
+                || info.cipher_suite.starts_with("TLS_CHACHA20_"),
             "{}",
             info.cipher_suite
         ),
@@ -136,7 +137,7 @@ fn alpn_is_negotiated_or_absent() {
     let cfg = config(&pki).alpn(["h3"]).build().unwrap();
     match connect(server.addr(), "localhost", &cfg) {
         Err(tlsferry::Error::Tls(Error::Peer(PeerError::AlertReceived(alert)))) => {
-            assert_eq!(alert, "NoApplicationProtocol");
+            assert_eq!(alert.name(), "no_application_protocol");
         }
         other => panic!("expected a no_application_protocol alert, got {other:?}"),
     }
@@ -188,7 +189,7 @@ fn client_certificate_required_with(kind: KeyKind) {
         match outcome {
             Err(tlsferry::Error::Tls(Error::Peer(PeerError::AlertReceived(alert)))) => {
                 assert!(
-                    alert.contains("Certificate") || alert.contains("HandshakeFailure"),
+                    alert.name().contains("certificate") || alert.name() == "handshake_failure",
                     "tls12={tls12}: {alert}"
                 );
             }
@@ -338,7 +339,10 @@ fn every_offered_suite_interoperates() {
         .start();
         let cfg = config(pki).cipher_suites([name]).build().unwrap();
         let mut tls = open(&server, &cfg);
-        assert_eq!(&tls.info().expect("connected").cipher_suite, name);
+        assert_eq!(
+            tls.info().expect("connected").cipher_suite,
+            name.replace("TLS13_", "TLS_")
+        );
         tls.write_all(b"GET /body.bin HTTP/1.0\r\n\r\n").unwrap();
         let mut reply = Vec::new();
         tls.read_to_end(&mut reply)

@@ -167,7 +167,9 @@ fn aws_lc_rs_server_negotiates_x25519mlkem768_from_the_first_flight() {
 #[test]
 fn a_server_without_the_hybrid_takes_the_x25519_share_or_asks_for_another_group() {
     let pki = TestPki::new(KeyKind::EcdsaP256);
-    let config = client_config(&pki).build().unwrap();
+    // First contact every time: a resumed config would remember each server's group
+    // and offer only that one.
+    let config = client_config(&pki).resumption(false).build().unwrap();
     for (only, name, hellos) in [
         (NamedGroup::X25519, "X25519", 1),
         (NamedGroup::secp256r1, "secp256r1", 2),

@@ -76,11 +76,9 @@ fn certificate_details(err: &JsValue, c: &CertificateError) {
         CertificateFailure::NameMismatch { presented, .. } => {
             set(err, "presentedNames", strings(presented));
         }
-        CertificateFailure::Expired { not_after, .. } => {
-            set(err, "notAfter", date(Some(*not_after)))
-        }
+        CertificateFailure::Expired { not_after, .. } => set(err, "notAfter", date(*not_after)),
         CertificateFailure::NotYetValid { not_before, .. } => {
-            set(err, "notBefore", date(Some(*not_before)))
+            set(err, "notBefore", date(*not_before))
         }
         _ => {}
     }

@@ -1,16 +1,17 @@
-//! Writes seed corpora from real handshakes: every chunk an in-memory rustls server sent
-//! to the client, as `server_bytes` operations, and the PEM/DER of a generated PKI for
-//! `config_inputs`. Nothing is committed: the PKI is generated on each run.
+//! Writes seed corpora from real handshakes with the core's in-memory `Pair`
+//! (`tlsferry_core::testing`): every chunk its rustls server sent to the client, as
+//! `server_bytes` operations, for every certificate verdict and server behaviour; and the
+//! PEM/DER of the built-in test PKI for `config_inputs`.
 //!
 //! `cargo run --release --features seed --example seed_corpus -- corpus`
 
 use std::path::Path;
 
+use tlsferry_core::testing::{pki, Pair, Scenario, ServerBehaviour, TestCertificate};
+use tlsferry_core::Version;
 use tlsferry_core_fuzz::drive::{
     config_for_run, op_receive, OP_EOF, SEL_ALPN, SEL_DANGEROUS, SEL_SEEDED, SEL_TLS12, SEL_TLS13,
 };
-use tlsferry_tests::pair::{client_config, server_config, Pair};
-use tlsferry_tests::pki::{KeyKind, TestPki};
 
 fn main() {
     let out = std::env::args().nth(1).unwrap_or_else(|| "corpus".into());
@@ -30,113 +31,99 @@ fn main() {
         }
     }
     let mut n = 0;
-    for key in [KeyKind::EcdsaP256, KeyKind::Rsa2048, KeyKind::Ed25519] {
-        let pki = TestPki::new(key);
-        for (version, vbit) in [
-            (&tlsferry_core::rustls::version::TLS13, SEL_TLS13),
-            (&tlsferry_core::rustls::version::TLS12, SEL_TLS12),
-        ] {
-            for (alpn, client_auth) in [(false, false), (true, false), (false, true)] {
-                let ops = record(&pki, version, alpn, client_auth, None);
-                for verify in [false, true] {
-                    let mut sel = vbit;
-                    if !verify {
-                        sel |= SEL_DANGEROUS;
-                    }
-                    if alpn {
-                        sel |= SEL_ALPN;
-                    }
-                    let mut file = vec![sel];
-                    file.extend_from_slice(&ops);
-                    std::fs::write(flights.join(format!("flight-{n:03}")), file).expect("write");
-                    n += 1;
-                }
-            }
-        }
-        // Deterministic clients: these flights answer exactly the ClientHello the fuzz
-        // target sends, so the whole handshake and the data decrypt.
-        for vbit in [SEL_TLS13, SEL_TLS12] {
-            for alpn in [0, SEL_ALPN] {
+    let behaviours = [
+        ServerBehaviour::Reply(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello".to_vec()),
+        ServerBehaviour::CloseWithoutNotify(b"partial".to_vec()),
+        ServerBehaviour::KeyUpdate(b"after a key update".to_vec()),
+        ServerBehaviour::HelloRetryRequest(b"after a retry".to_vec()),
+        ServerBehaviour::FatalAlert(40),
+    ];
+    for (version, vbit) in [(Version::Tls13, SEL_TLS13), (Version::Tls12, SEL_TLS12)] {
+        for alpn in [0, SEL_ALPN] {
+            // The fuzz target's own deterministic client: these flights answer exactly the
+            // ClientHello it sends, so the whole handshake and the data decrypt.
+            for behaviour in &behaviours {
                 let sel = vbit | alpn | SEL_DANGEROUS | SEL_SEEDED;
-                let version = if vbit == SEL_TLS13 {
-                    &tlsferry_core::rustls::version::TLS13
-                } else {
-                    &tlsferry_core::rustls::version::TLS12
-                };
-                let ops = record(&pki, version, alpn != 0, false, Some(sel));
-                let mut file = vec![sel];
-                file.extend_from_slice(&ops);
-                std::fs::write(flights.join(format!("seeded-{n:03}")), file).expect("write");
-                n += 1;
+                write(&flights, &mut n, "seeded", sel, record(version, alpn != 0, behaviour, Some(sel), TestCertificate::Valid));
             }
-        }
-        let pem_inputs: Vec<Vec<u8>> = vec![
-            [&[0u8][..], pki.root.pem.as_bytes()].concat(),
-            [&[0u8][..], pki.server.chain_pem.as_bytes()].concat(),
-            [&[1u8][..], pki.server.key_pem.as_bytes()].concat(),
-            [&[2u8][..], pki.server.der.as_ref()].concat(),
-            [&[2u8][..], pki.root.der.as_ref()].concat(),
-            [
-                &[3u8][..],
-                pki.client.chain_pem.as_bytes(),
-                &[0],
-                pki.client.key_pem.as_bytes(),
-                &[0],
-                pki.root.pem.as_bytes(),
-            ]
-            .concat(),
-        ];
-        for (i, input) in pem_inputs.iter().enumerate() {
-            std::fs::write(inputs.join(format!("{key:?}-{i}")), input).expect("write");
+            // Clients that verify: every certificate verdict.
+            for cert in TestCertificate::ALL {
+                write(&flights, &mut n, "verdict", vbit | alpn, record(version, alpn != 0, &behaviours[0], None, cert));
+            }
         }
     }
+    let chain_pem: String = TestCertificate::Valid
+        .chain()
+        .iter()
+        .map(|c| tlsferry_core::cert::to_pem(c))
+        .collect();
+    let pem_inputs: Vec<Vec<u8>> = vec![
+        [&[0u8][..], pki::root_pem().as_bytes()].concat(),
+        [&[0u8][..], chain_pem.as_bytes()].concat(),
+        [&[1u8][..], pki::client_key_pem().as_bytes()].concat(),
+        [&[2u8][..], TestCertificate::Valid.chain()[0].as_ref()].concat(),
+        [&[2u8][..], pki::root().as_ref()].concat(),
+        [
+            &[3u8][..],
+            pki::client_chain_pem().as_bytes(),
+            &[0],
+            pki::client_key_pem().as_bytes(),
+            &[0],
+            pki::root_pem().as_bytes(),
+        ]
+        .concat(),
+    ];
+    for (i, input) in pem_inputs.iter().enumerate() {
+        std::fs::write(inputs.join(format!("pki-{i}")), input).expect("write");
+    }
     println!(
-        "wrote {n} server_bytes seeds and config_inputs seeds to {}",
+        "wrote {n} server_bytes seeds and {} config_inputs seeds to {}",
+        pem_inputs.len(),
         out.display()
     );
 }
 
-/// One handshake plus data both ways and the server's close, as receive operations.
-/// The client is the fuzz target's own for `selector`, or one trusting `pki`.
+fn write(dir: &Path, n: &mut usize, kind: &str, selector: u8, ops: Vec<u8>) {
+    let mut file = vec![selector];
+    file.extend_from_slice(&ops);
+    std::fs::write(dir.join(format!("{kind}-{n:03}")), file).expect("write");
+    *n += 1;
+}
+
+/// One session (a request, the server's behaviour, the end) as receive operations. The
+/// client is the fuzz target's own for `selector`, or the Pair's verifying one.
 fn record(
-    pki: &TestPki,
-    version: &'static tlsferry_core::rustls::SupportedProtocolVersion,
+    version: Version,
     alpn: bool,
-    client_auth: bool,
+    behaviour: &ServerBehaviour,
     selector: Option<u8>,
+    certificate: TestCertificate,
 ) -> Vec<u8> {
-    let cfg = match selector {
-        Some(sel) => config_for_run(sel),
-        None => {
-            let mut cfg = client_config(pki);
+    let mut scenario = Scenario::new()
+        .certificate(certificate)
+        .behaviour(behaviour.clone())
+        .server_versions(&[version]);
+    if alpn {
+        scenario = scenario
+            .server_alpn(["http/1.1"])
+            .client_config(|b| b.alpn(["h2", "http/1.1"]));
+    }
+    let mut pair = match selector {
+        Some(sel) => Pair::with_config(scenario.server_name("localhost"), config_for_run(sel)),
+        None => Pair::new(scenario.client_config(move |b| {
+            let b = b.versions(&[version]);
             if alpn {
-                cfg = cfg.alpn(["h2", "http/1.1"]);
+                b.alpn(["h2", "http/1.1"])
+            } else {
+                b
             }
-            if client_auth {
-                cfg = cfg.client_auth_pem(
-                    pki.client.chain_pem.as_bytes(),
-                    pki.client.key_pem.as_bytes(),
-                );
-            }
-            cfg.build().expect("client config")
-        }
-    };
-    let client_ca = client_auth.then_some(pki.root.pem.as_str());
-    let server = server_config(
-        &pki.server,
-        &[version],
-        if alpn { &["http/1.1"] } else { &[] },
-        client_ca,
-    );
-    let mut pair = Pair::new(&cfg, server, "localhost").expect("pair");
-    pair.handshake().expect("handshake");
-    pair.client.send(b"GET / HTTP/1.1\r\n\r\n").expect("send");
-    pair.run().expect("run");
-    pair.server_send(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello");
-    pair.server_close();
-    pair.run().expect("run");
+        })),
+    }
+    .expect("pair");
+    let _ = pair.client.send(b"GET / HTTP/1.1\r\n\r\n");
+    let _ = pair.drive();
     let mut ops = Vec::new();
-    for chunk in &pair.fed {
+    for chunk in pair.flights() {
         for piece in chunk.chunks(u16::MAX.into()) {
             ops.extend_from_slice(&op_receive(piece));
         }

@@ -14,6 +14,10 @@
 //! # Ok::<(), tlsferry_core::Error>(())
 //! ```
 //!
+//! Testing without sockets: a [`Pair`] is a client and an in-memory server, seeded and on
+//! a fixed clock, with a built-in test PKI ([`pki`]) and scripted server behaviours
+//! ([`Scenario`], [`ServerBehaviour`]).
+//!
 //! Recording: drive a [`RecordingClient`] (or call a [`Recorder`]'s hooks from your own
 //! driver), then write [`Transcript::to_text`]. Replaying: [`Transcript::parse`] then
 //! [`replay`] (or [`replay_with`] to move the clock or change the seed): no socket, the
@@ -22,12 +26,16 @@
 //! Everything here is `no_std` + `alloc`.
 
 mod hex;
+mod pair;
+pub mod pki;
 mod replay;
 mod seeded;
 mod session;
 mod transcript;
 
 pub use hex::{decode as hex_decode, encode as hex_encode, HexError};
+pub use pair::{Pair, Scenario, Server, ServerBehaviour};
+pub use pki::TestCertificate;
 pub use replay::{
     replay, replay_text, replay_with, Divergence, DivergenceKind, Recorder, RecordingClient,
     Replay, ReplayError, ReplayOptions,

@@ -292,7 +292,7 @@ pub enum ReplayError {
     /// The recorded settings do not build a configuration.
     Config(ConfigError),
     /// The settings built a configuration different from the recorded one (another
-    /// rustls, rustls-rustcrypto or webpki-roots version, or an edited header).
+    /// rustls, crypto provider or webpki-roots version, or an edited header).
     ConfigMismatch {
         /// The recorded fingerprint.
         recorded: [u8; 32],

@@ -8,7 +8,6 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use rustls::client::danger::ServerCertVerifier;
-use rustls::client::Resumption;
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::time_provider::TimeProvider;
 use sha2::{Digest, Sha256};
@@ -147,12 +146,9 @@ impl Session {
     ) -> Result<Config, ConfigError> {
         let builder = adjust(Config::builder())
             .crypto_provider(Arc::new(seeded_provider(&self.seed)))
-            .time_provider(Arc::new(FixedTime(self.clock)));
-        let mut config = self.settings.apply(builder).build()?;
-        let mut rustls = (*config.rustls).clone();
-        rustls.resumption = Resumption::disabled();
-        config.rustls = Arc::new(rustls);
-        Ok(config)
+            .time_provider(Arc::new(FixedTime(self.clock)))
+            .resumption(false);
+        self.settings.apply(builder).build()
     }
 
     /// A fresh deterministic client for this session, on the monotonic clock's origin.
@@ -252,7 +248,7 @@ impl Fingerprint {
             "max-fragment",
             alloc::vec![format!("{:?}", rustls.max_fragment_size)],
         );
-        let (verify, schemes) = match &config.policy {
+        let (verify, schemes) = match config.verifier.policy() {
             Policy::WebPki(v, ..) => ("webpki", v.supported_verify_schemes()),
             Policy::DangerousAcceptAny(p) => (
                 "dangerous-accept-any",
@@ -409,7 +405,9 @@ mod tests {
             let changed = s.fingerprint().unwrap(); // ok: test code
             assert_ne!(changed, fp, "{}", changed.description);
         }
-        assert!(fp.description.contains("groups X25519 secp256r1 secp384r1"));
+        assert!(fp
+            .description
+            .contains("groups X25519MLKEM768 X25519 secp256r1 secp384r1"));
         assert!(fp.description.contains("roots mozilla:"));
     }
 }

@@ -12,6 +12,8 @@ use lexopt::prelude::*;
 use tlsferry_core::Version;
 
 use crate::bridge::BridgeOptions;
+use crate::starttls::StartTls;
+use crate::verify::VerifyArgs;
 use crate::webdemo::WebDemoOptions;
 
 /// A usage error: the message names the offending input; exit code 2.
@@ -50,6 +52,8 @@ pub enum Command {
     Bridge(BridgeOptions),
     /// `tlsferry replay`.
     Replay(ReplayArgs),
+    /// `tlsferry verify`.
+    Verify(VerifyArgs),
     /// `--help` of the tool or of a subcommand.
     Help(Topic),
     /// `--version`.
@@ -71,6 +75,8 @@ pub enum Topic {
     Bridge,
     /// `tlsferry replay --help`.
     Replay,
+    /// `tlsferry verify --help`.
+    Verify,
 }
 
 /// What to send after the handshake.
@@ -122,6 +128,12 @@ pub struct ConnectArgs {
     pub record: Option<PathBuf>,
     /// `--seed HEX`: the recording's seed (random if absent).
     pub seed: Option<tlsferry_core::testing::Seed>,
+    /// `--starttls PROTOCOL`: the plaintext exchange before TLS.
+    pub starttls: Option<StartTls>,
+    /// `--proxy HOST:PORT`: an HTTP proxy to `CONNECT` through.
+    pub proxy: Option<(String, u16)>,
+    /// `--keymatexport LABEL [--keymatexportlen N]`: keying material to export.
+    pub keymatexport: Option<(String, usize)>,
 }
 
 impl ConnectArgs {
@@ -145,6 +157,9 @@ impl ConnectArgs {
             insecure: false,
             record: None,
             seed: None,
+            starttls: None,
+            proxy: None,
+            keymatexport: None,
         }
     }
 
@@ -190,6 +205,7 @@ where
             Some("demo") => parse_demo(&mut p),
             Some("bridge") => parse_bridge(&mut p),
             Some("replay") => parse_replay(&mut p),
+            Some("verify") => parse_verify(&mut p),
             _ => Err(usage(format!("unknown command {cmd:?}"))),
         },
         Some(other) => Err(usage(format!("unknown option {}", other.unexpected()))),
@@ -258,6 +274,10 @@ struct ConnectFlags {
     insecure: bool,
     record: Option<PathBuf>,
     seed: Option<String>,
+    starttls: Option<String>,
+    proxy: Option<String>,
+    keymatexport: Option<String>,
+    keymatexportlen: Option<String>,
     web: bool,
     help: bool,
 }
@@ -271,6 +291,8 @@ const CONNECT_ONLY: &[&str] = &[
     "--insecure",
     "--record",
     "--seed",
+    "--starttls",
+    "--proxy",
 ];
 
 /// Reads the connect/demo options; `demo` refuses the connect-only ones.
@@ -337,6 +359,22 @@ fn connect_flags(p: &mut lexopt::Parser, demo: bool) -> Result<ConnectFlags, Usa
             Long("seed") => {
                 let v = string(p, "--seed")?;
                 once(&mut f.seed, "--seed", v)?
+            }
+            Long("starttls") => {
+                let v = string(p, "--starttls")?;
+                once(&mut f.starttls, "--starttls", v)?
+            }
+            Long("proxy") => {
+                let v = string(p, "--proxy")?;
+                once(&mut f.proxy, "--proxy", v)?
+            }
+            Long("keymatexport") => {
+                let v = string(p, "--keymatexport")?;
+                once(&mut f.keymatexport, "--keymatexport", v)?
+            }
+            Long("keymatexportlen") => {
+                let v = string(p, "--keymatexportlen")?;
+                once(&mut f.keymatexportlen, "--keymatexportlen", v)?
             }
             Long("web") if demo => f.web = true,
             Value(v) if !demo => {
@@ -412,6 +450,39 @@ fn apply(f: ConnectFlags, a: &mut ConnectArgs) -> Result<(), UsageError> {
         return Err(usage(
             "--record and --cert/--key do not go together: a replay could not sign for the client",
         ));
+    }
+    if let Some(name) = &f.starttls {
+        a.starttls = Some(StartTls::from_name(name).ok_or_else(|| {
+            usage(format!(
+                "--starttls {name:?}: expected one of {}",
+                StartTls::NAMES
+            ))
+        })?);
+    }
+    if let Some(proxy) = &f.proxy {
+        a.proxy = Some(parse_target(proxy).map_err(|e| usage(format!("--proxy: {}", e.0)))?);
+    }
+    match (&f.keymatexport, &f.keymatexportlen) {
+        (None, Some(_)) => return Err(usage("--keymatexportlen needs --keymatexport LABEL")),
+        (Some(label), len) => {
+            if label.is_empty() {
+                return Err(usage("--keymatexport: empty label"));
+            }
+            let len = match len {
+                None => 20,
+                Some(v) => v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=16_384).contains(n))
+                    .ok_or_else(|| {
+                        usage(format!(
+                            "--keymatexportlen {v:?}: expected 1 to 16384 bytes"
+                        ))
+                    })?,
+            };
+            a.keymatexport = Some((label.clone(), len));
+        }
+        (None, None) => {}
     }
     a.servername = f.servername.or(a.servername.take());
     a.cafile = f.cafile.or(a.cafile.take());
@@ -676,6 +747,49 @@ fn parse_replay(p: &mut lexopt::Parser) -> Result<Command, UsageError> {
     }))
 }
 
+fn parse_verify(p: &mut lexopt::Parser) -> Result<Command, UsageError> {
+    let mut chain = None;
+    let mut servername = None;
+    let mut cafile = None;
+    let mut time = None;
+    let mut json = false;
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Command::Help(Topic::Verify)),
+            Long("servername") => {
+                let v = string(p, "--servername")?;
+                once(&mut servername, "--servername", v)?
+            }
+            Long("cafile") => {
+                let v = path(p)?;
+                once(&mut cafile, "--cafile", v)?
+            }
+            Long("time") => {
+                let v = string(p, "--time")?;
+                let t = v
+                    .parse::<u64>()
+                    .map_err(|_| usage(format!("--time {v:?}: expected a Unix time in seconds")))?;
+                once(&mut time, "--time", t)?
+            }
+            Long("json") => switch(&mut json, "--json")?,
+            Value(v) if chain.is_none() => chain = Some(PathBuf::from(v)),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    let servername = servername
+        .ok_or_else(|| usage("missing --servername NAME: the name the certificate must cover"))?;
+    if servername.is_empty() {
+        return Err(usage("--servername: empty name"));
+    }
+    Ok(Command::Verify(VerifyArgs {
+        chain: chain.ok_or_else(|| usage("missing the CHAIN.pem file"))?,
+        servername,
+        cafile,
+        time,
+        json,
+    }))
+}
+
 /// Parses `HOST[:PORT]`, `[IPv6]:PORT` or a bare IPv6 address (port 443).
 pub fn parse_target(target: &str) -> Result<(String, u16), UsageError> {
     let bad = |why: &str| usage(format!("invalid target {target:?}: {why}"));
@@ -875,6 +989,62 @@ mod tests {
             .contains("--time"));
         assert!(cmd(&["replay"]).unwrap_err().0.contains("FILE"));
         assert!(cmd(&["replay", "a", "b"]).unwrap_err().0.contains("\"b\""));
+    }
+
+    #[test]
+    fn starttls_proxy_and_exporter_options() {
+        let a = run(&[
+            "mail.example:25",
+            "--starttls=SMTP",
+            "--proxy",
+            "proxy.example:3128",
+            "--keymatexport",
+            "EXPORTER-x",
+            "--keymatexportlen=32",
+        ])
+        .unwrap();
+        assert_eq!(a.starttls, Some(StartTls::Smtp));
+        assert_eq!(a.proxy, Some(("proxy.example".into(), 3128)));
+        assert_eq!(a.keymatexport, Some(("EXPORTER-x".into(), 32)));
+        let a = run(&["h", "--keymatexport", "L"]).unwrap();
+        assert_eq!(a.keymatexport, Some(("L".into(), 20)));
+        let err = |s: &[&str]| run(s).unwrap_err().0;
+        assert!(err(&["h", "--starttls", "gopher"]).contains("smtp, imap"));
+        assert!(err(&["h", "--proxy", "x:0"]).contains("--proxy"));
+        assert!(err(&["h", "--keymatexportlen", "8"]).contains("--keymatexport LABEL"));
+        assert!(err(&["h", "--keymatexport", "L", "--keymatexportlen", "0"]).contains("1 to 16384"));
+        assert!(cmd(&["demo", "--starttls", "smtp"]).is_err());
+    }
+
+    #[test]
+    fn verify_options() {
+        let Command::Verify(v) = cmd(&[
+            "verify",
+            "chain.pem",
+            "--servername=example.com",
+            "--time",
+            "1700000000",
+            "--json",
+        ])
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (v.servername.as_str(), v.time, v.json),
+            ("example.com", Some(1_700_000_000), true)
+        );
+        assert!(cmd(&["verify", "c.pem"])
+            .unwrap_err()
+            .0
+            .contains("--servername"));
+        assert!(cmd(&["verify", "--servername", "x"])
+            .unwrap_err()
+            .0
+            .contains("CHAIN"));
+        assert_eq!(
+            cmd(&["verify", "--help"]).unwrap(),
+            Command::Help(Topic::Verify)
+        );
     }
 
     #[test]

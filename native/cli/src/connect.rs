@@ -57,7 +57,34 @@ struct Inputs {
     send: Option<Vec<u8>>,
     keylog: Option<Arc<KeyLogFile>>,
     sink: Sink,
-    trust: String,
+}
+
+/// How a session ended, for the summary and `--json` (`close_reason`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The server sent `close_notify` (and we answered).
+    CloseNotify,
+    /// Nothing arrived for the idle timeout after data: closed by us, normally.
+    IdleTimeout,
+    /// Nothing arrived at all within the timeout: a failure.
+    Timeout,
+    /// The transport ended without the server's `close_notify`.
+    Truncated,
+    /// Another failure.
+    Error,
+}
+
+impl CloseReason {
+    /// The `--json` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::CloseNotify => "close_notify",
+            CloseReason::IdleTimeout => "idle_timeout",
+            CloseReason::Timeout => "timeout",
+            CloseReason::Truncated => "truncated",
+            CloseReason::Error => "error",
+        }
+    }
 }
 
 /// What happened, for the final report and `--json`.
@@ -66,7 +93,8 @@ struct Record {
     addr: Option<SocketAddr>,
     info: Option<ConnectionInfo>,
     stats: Stats,
-    close_reason: Option<&'static str>,
+    close_reason: Option<CloseReason>,
+    keying_material: Option<Vec<u8>>,
     trust: String,
 }
 
@@ -142,30 +170,12 @@ fn load_inputs(args: &ConnectArgs) -> Result<Inputs, Failure> {
             None if args.json => Sink::Nowhere,
             None => Sink::Stdout(io::stdout()),
         };
-    let trust = if args.insecure {
-        "none (--insecure: verification skipped)".to_string()
-    } else {
-        match (&args.cafile, &roots_pem) {
-            (Some(p), Some(pem)) => {
-                let n = tlsferry_core::parse_certificates(pem, PemInput::CaCertificates)
-                    .map(|c| c.len())
-                    .unwrap_or(0);
-                format!(
-                    "PEM roots from {} ({n} certificate{})",
-                    p.display(),
-                    if n == 1 { "" } else { "s" }
-                )
-            }
-            _ => "the built-in Mozilla roots (webpki-roots)".to_string(),
-        }
-    };
     Ok(Inputs {
         roots_pem,
         client_auth,
         send,
         keylog,
         sink,
-        trust,
     })
 }
 
@@ -239,24 +249,51 @@ fn session(args: &ConnectArgs, style: Style, rec: &mut Record) -> Result<(), Fai
         ))
     })?;
     let mut inputs = load_inputs(args)?;
-    rec.trust = inputs.trust.clone();
     let recording = start_recording(args, &inputs)?;
     let (config, tap) = match &recording {
         Some(r) => (record_config(args, &inputs, r)?, Some(r.tap())),
         None => (build_config(args, &inputs)?, None),
     };
+    rec.trust = report::trust_text(
+        args.cafile.as_deref(),
+        config.trust_summary(),
+        args.insecure,
+    );
     if args.insecure {
         say!("tlsferry: WARNING: --insecure: the server's certificate is NOT verified; anyone on the path can impersonate {name}");
     }
 
     let target = format!("{}:{}", bracket(&args.host), args.port);
-    if narrate {
-        say!("==> connecting to {target} over TCP");
-    }
     let opts = ConnectOptions::default().with_write_timeout(args.timeout);
-    let tcp = tlsferry::connect_tcp((args.host.as_str(), args.port), &opts)
-        .map_err(|e| Failure::from_error(&e, &args.host))?;
+    let mut tcp = match &args.proxy {
+        Some((phost, pport)) => {
+            let proxy = format!("{}:{pport}", bracket(phost));
+            if narrate {
+                say!("==> connecting to the proxy {proxy} over TCP");
+            }
+            let mut tcp = tlsferry::connect_tcp((phost.as_str(), *pport), &opts)
+                .map_err(|e| Failure::from_error(&e, phost))?;
+            plaintext(&tcp, args.timeout)?;
+            crate::starttls::http_connect(&mut tcp, &target).map_err(plaintext_failure)?;
+            if narrate {
+                say!("==> the proxy opened a tunnel to {target}");
+            }
+            tcp
+        }
+        None => {
+            if narrate {
+                say!("==> connecting to {target} over TCP");
+            }
+            tlsferry::connect_tcp((args.host.as_str(), args.port), &opts)
+                .map_err(|e| Failure::from_error(&e, &args.host))?
+        }
+    };
     rec.addr = tcp.peer_addr().ok();
+    if let Some(protocol) = args.starttls {
+        plaintext(&tcp, args.timeout)?;
+        crate::starttls::start_tls(&mut tcp, protocol, name).map_err(plaintext_failure)?;
+        say!("tlsferry: {protocol:?} STARTTLS accepted; starting TLS");
+    }
     if narrate {
         say!(
             "==> TCP connected to {}; starting the TLS handshake for {name:?}",
@@ -286,6 +323,30 @@ fn session(args: &ConnectArgs, style: Style, rec: &mut Record) -> Result<(), Fai
         }
     }
     result
+}
+
+/// Bounds the plaintext phase's reads by the CLI's timeout (the TLS stream sets its own).
+fn plaintext(tcp: &std::net::TcpStream, timeout: Option<Duration>) -> Result<(), Failure> {
+    tcp.set_read_timeout(timeout)
+        .map_err(|e| Failure::network("IO", format!("cannot set a socket timeout: {e}")))
+}
+
+/// A failure of the proxy or STARTTLS exchange: the network class (exit 1), with its words.
+fn plaintext_failure(e: crate::starttls::PlaintextError) -> Failure {
+    use crate::starttls::PlaintextError as P;
+    let code = match &e {
+        P::Io(io)
+            if matches!(
+                io.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+            ) =>
+        {
+            "IO_TIMEOUT"
+        }
+        P::Io(_) | P::Closed(_) => "IO",
+        P::Refused { .. } | P::TooLong(_) => "STARTTLS",
+    };
+    Failure::network(code, e.to_string())
 }
 
 /// `--record FILE`: the deterministic session to record, with its loud warning.
@@ -341,8 +402,20 @@ fn exchange(
     handshake.map_err(|e| Failure::from_io(e, &args.host))?;
     let info = tls.info().cloned();
     rec.info = info.clone();
+    if let Some((label, len)) = &args.keymatexport {
+        let mut out = vec![0u8; *len];
+        tls.export_keying_material(&mut out, label.as_bytes(), None)
+            .map_err(|e| Failure::usage(format!("--keymatexport {label:?}: {e}")))?;
+        rec.keying_material = Some(out);
+    }
     if let Some(info) = &info {
         report_handshake(info, rec, style);
+        if let (Some((label, len)), Some(km)) = (&args.keymatexport, &rec.keying_material) {
+            say!(
+                "  keying material  {label:?} ({len} bytes): {}",
+                tlsferry_core::cert::hex(km).to_uppercase()
+            );
+        }
         if args.show_certs {
             let mut err = io::stderr().lock();
             let _ = err.write_all(report::chain_pem(info).as_bytes());
@@ -356,7 +429,7 @@ fn exchange(
     rec.stats = tls.stats();
     match &result {
         Ok(()) if narrate => {
-            if rec.close_reason == Some("close_notify") {
+            if rec.close_reason == Some(CloseReason::CloseNotify) {
                 say!("==> the server closed the session (close_notify); sent ours");
             } else {
                 say!("==> no data for the idle timeout; closed the session (close_notify)");
@@ -365,7 +438,7 @@ fn exchange(
         Ok(()) => say!(
             "tlsferry: closed ({}); sent {} bytes, received {} bytes",
             match rec.close_reason {
-                Some("close_notify") => "the server sent close_notify",
+                Some(CloseReason::CloseNotify) => "the server sent close_notify",
                 _ => "idle timeout after the last byte",
             },
             rec.stats.plaintext_sent,
@@ -452,7 +525,7 @@ fn send_then_receive(
     loop {
         match tls.read(&mut buf) {
             Ok(0) => {
-                rec.close_reason = Some("close_notify");
+                rec.close_reason = Some(CloseReason::CloseNotify);
                 // The exchange is complete; a peer that already hung up may reject ours.
                 let _ = tls.shutdown();
                 break;
@@ -481,10 +554,12 @@ fn send_then_receive(
 
 /// How a session that failed with `e` ended, for the JSON record: `truncated` (EOF without
 /// the peer's close_notify) or `error`.
-fn failed_close(e: &io::Error) -> &'static str {
+fn failed_close(e: &io::Error) -> CloseReason {
     match tls_error(e) {
-        Some(tlsferry_core::Error::Peer(tlsferry_core::PeerError::Truncated { .. })) => "truncated",
-        _ => "error",
+        Some(tlsferry_core::Error::Peer(tlsferry_core::PeerError::Truncated { .. })) => {
+            CloseReason::Truncated
+        }
+        _ => CloseReason::Error,
     }
 }
 
@@ -503,13 +578,13 @@ fn idle_end(
 ) -> Result<(), Failure> {
     let secs = args.timeout.map(|t| t.as_secs_f64()).unwrap_or(0.0);
     if received == 0 {
-        rec.close_reason = Some("timeout");
+        rec.close_reason = Some(CloseReason::Timeout);
         return Err(Failure::network(
             "TIMEOUT",
             format!("timed out: no data from the peer for {secs} s"),
         ));
     }
-    rec.close_reason = Some("idle_timeout");
+    rec.close_reason = Some(CloseReason::IdleTimeout);
     let _ = tls.shutdown();
     Ok(())
 }
@@ -574,7 +649,17 @@ fn copy_stdin(
                 }
                 Ok(None) | Err(mpsc::TryRecvError::Disconnected) => {
                     stdin_open = false;
-                    tls.shutdown().map_err(|e| fail(e, rec))?;
+                    // TLS 1.3 closes one direction at a time: close_notify now, and the
+                    // reply still comes. TLS 1.2 has no half-close (RFC 5246 7.2.1: the
+                    // peer answers close_notify by closing and may drop its pending
+                    // reply), so there ours waits for the reply to end (its close_notify
+                    // or the idle timeout).
+                    let tls13 = tls
+                        .info()
+                        .is_some_and(|i| i.version == tlsferry::Version::Tls13);
+                    if tls13 {
+                        tls.shutdown().map_err(|e| fail(e, rec))?;
+                    }
                 }
                 Err(mpsc::TryRecvError::Empty) => break,
             }
@@ -591,10 +676,9 @@ fn copy_stdin(
         tls.set_read_timeout(wait);
         match tls.read(&mut buf) {
             Ok(0) => {
-                rec.close_reason = Some("close_notify");
-                if stdin_open {
-                    let _ = tls.shutdown();
-                }
+                rec.close_reason = Some(CloseReason::CloseNotify);
+                // Ours, unless already sent (shutdown is idempotent).
+                let _ = tls.shutdown();
                 return Ok(());
             }
             Ok(n) => {
@@ -646,6 +730,17 @@ fn session_json(args: &ConnectArgs, rec: &Record, failure: Option<&Failure>, exi
             "alpn",
             Json::opt_str(info.and_then(|i| i.alpn.as_ref().map(|_| report::alpn_text(i)))),
         )
+        .with("resumed", Json::Bool(info.is_some_and(|i| i.resumed)))
+        .with(
+            "keying_material",
+            match (&args.keymatexport, &rec.keying_material) {
+                (Some((label, len)), Some(km)) => Json::obj()
+                    .with("label", Json::str(label))
+                    .with("length", Json::Num(*len as u64))
+                    .with("hex", Json::str(tlsferry_core::cert::hex(km))),
+                _ => Json::Null,
+            },
+        )
         .with(
             "verification",
             Json::obj()
@@ -668,7 +763,11 @@ fn session_json(args: &ConnectArgs, rec: &Record, failure: Option<&Failure>, exi
         .with("bytes_received", Json::Num(rec.stats.plaintext_received))
         .with(
             "close_reason",
-            Json::opt_str(rec.close_reason.or(failure.map(|_| "error"))),
+            Json::opt_str(
+                rec.close_reason
+                    .or(failure.map(|_| CloseReason::Error))
+                    .map(CloseReason::as_str),
+            ),
         )
         .with(
             "error",

@@ -21,6 +21,8 @@ pub mod json;
 pub mod pki;
 pub mod record;
 pub mod report;
+pub mod starttls;
+pub mod verify;
 pub mod webdemo;
 
 use args::{Command, Topic};
@@ -32,6 +34,7 @@ tlsferry: a TLS client that runs wherever bytes can move
 
 USAGE:
   tlsferry connect HOST[:PORT] [OPTIONS]  connect, verify, exchange bytes (like openssl s_client)
+  tlsferry verify CHAIN.pem --servername NAME [OPTIONS]   verify a chain offline
   tlsferry demo                           offline: local CA + local TLS server + the seed's exchange
   tlsferry demo --web [ARGS]              the browser demo
   tlsferry bridge [ARGS]                  WebSocket-to-TCP bridge for browsers
@@ -75,6 +78,12 @@ OPTIONS:
   --output PATH         write received bytes to PATH instead of stdout
   --keylog PATH         append TLS secrets in NSS key log format (also SSLKEYLOGFILE)
   --insecure            skip certificate verification (prints a warning)
+  --starttls PROTOCOL   speak PROTOCOL in plaintext first, then start TLS on the same
+                        connection: smtp, imap, pop3, ftp, xmpp, postgres
+  --proxy HOST:PORT     reach HOST[:PORT] through an HTTP proxy (CONNECT)
+  --keymatexport LABEL  export keying material for LABEL (RFC 5705 / RFC 8446 7.5),
+                        printed in the summary and --json
+  --keymatexportlen N   its length in bytes (default 20)
   --record FILE         record the session into a transcript for `tlsferry replay FILE`;
                         TESTING ONLY: the client's keys derive from a seed stored in FILE
   --seed HEX            the recording's 32-byte seed (64 hex digits; default random)
@@ -113,6 +122,7 @@ where
                 Topic::WebDemo => webdemo::HELP,
                 Topic::Bridge => bridge::HELP,
                 Topic::Replay => record::REPLAY_HELP,
+                Topic::Verify => verify::HELP,
             });
             ExitCode::SUCCESS
         }
@@ -129,6 +139,7 @@ where
         Command::WebDemo(o) => webdemo::cli(&o),
         Command::Bridge(o) => bridge::cli(o),
         Command::Replay(r) => record::replay_cli(&r),
+        Command::Verify(v) => verify::run(&v),
     }
 }
 

@@ -115,6 +115,36 @@ pub fn chain(err: &dyn std::error::Error) -> String {
     out
 }
 
+/// Where the trusted roots came from, for summaries and `--json`: the built-in Mozilla
+/// roots, or a PEM file with its count (and the unusable ones skipped), or none.
+pub fn trust_text(
+    cafile: Option<&std::path::Path>,
+    trust: tlsferry::TrustSummary,
+    insecure: bool,
+) -> String {
+    if insecure {
+        return "none (--insecure: verification skipped)".into();
+    }
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    match cafile {
+        Some(p) => {
+            let mut text = format!(
+                "PEM roots from {} ({})",
+                p.display(),
+                plural(trust.added, "certificate")
+            );
+            if trust.skipped > 0 {
+                text.insert_str(
+                    text.len() - 1,
+                    &format!("; skipped {} unusable as trust anchors", trust.skipped),
+                );
+            }
+            text
+        }
+        None => "the built-in Mozilla roots (webpki-roots)".into(),
+    }
+}
+
 /// The exit code for a TLS error.
 pub fn tls_exit(e: &TlsError) -> Exit {
     match e {

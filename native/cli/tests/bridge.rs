@@ -69,13 +69,18 @@ fn subprotocols_binary_none_and_unknown() {
     assert!(!head.contains("Sec-WebSocket-Protocol"), "{head}");
     c.send_binary(b"x");
     assert_eq!(c.recv_bytes(1), b"x");
-    // The first one offered that the bridge speaks.
+    // tlsferry.v1 wherever it is offered (clients put binary first for websockify).
     let (_c, head) = Client::open(
         b.local_addr(),
         "/",
         &["base64", "binary", "tlsferry.v1"],
         "",
     );
+    assert!(
+        head.contains("Sec-WebSocket-Protocol: tlsferry.v1\r\n"),
+        "{head}"
+    );
+    let (_c, head) = Client::open(b.local_addr(), "/", &["base64", "binary"], "");
     assert!(
         head.contains("Sec-WebSocket-Protocol: binary\r\n"),
         "{head}"

@@ -52,20 +52,20 @@ pub fn add_credit(outstanding: u64, grant: u64) -> Result<u64, &'static str> {
     }
 }
 
-/// The subprotocol to answer with: the first one offered that the bridge speaks, `None`
-/// if the client offered none (websockify's behaviour: plain binary frames), or `Err` if it
-/// offered only ones the bridge does not speak.
+/// The subprotocol to answer with: `tlsferry.v1` whenever it is offered, wherever in the
+/// list (clients offer `binary, tlsferry.v1`, because websockify refuses an offer whose
+/// first entry it does not speak), else `binary`; `None` if the client offered none
+/// (websockify's behaviour: plain binary frames), or `Err` if it offered only ones the
+/// bridge does not speak.
 pub fn choose_subprotocol(offered: &[String]) -> Result<Option<&'static str>, &'static str> {
     if offered.is_empty() {
         return Ok(None);
     }
-    for p in offered {
-        if p == TLSFERRY_V1 {
-            return Ok(Some(TLSFERRY_V1));
-        }
-        if p == BINARY {
-            return Ok(Some(BINARY));
-        }
+    if offered.iter().any(|p| p == TLSFERRY_V1) {
+        return Ok(Some(TLSFERRY_V1));
+    }
+    if offered.iter().any(|p| p == BINARY) {
+        return Ok(Some(BINARY));
     }
     Err("no subprotocol offered that this bridge speaks (tlsferry.v1, binary)")
 }
@@ -117,7 +117,7 @@ mod tests {
     }
 
     #[test]
-    fn picks_the_first_subprotocol_it_speaks() {
+    fn prefers_tlsferry_v1_wherever_it_is_offered() {
         let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         assert_eq!(choose_subprotocol(&v(&[])), Ok(None));
         assert_eq!(
@@ -126,6 +126,10 @@ mod tests {
         );
         assert_eq!(
             choose_subprotocol(&v(&["base64", "binary", "tlsferry.v1"])),
+            Ok(Some("tlsferry.v1"))
+        );
+        assert_eq!(
+            choose_subprotocol(&v(&["base64", "binary"])),
             Ok(Some("binary"))
         );
         assert!(choose_subprotocol(&v(&["base64"])).is_err());

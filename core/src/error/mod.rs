@@ -12,6 +12,8 @@ use rustls::pki_types::CertificateDer;
 use crate::cert::CertSummary;
 use crate::time::UtcTime;
 
+mod words;
+
 /// Everything that can end or refuse a connection.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -24,6 +26,9 @@ pub enum Error {
     Certificate(Box<CertificateError>),
     /// A deadline configured in [`Config`](crate::Config) passed.
     Timeout(TimeoutPhase),
+    /// An error tlsferry does not classify (a rustls error new to this version); the text
+    /// is rustls' own. Neither side is blamed.
+    Unclassified(String),
 }
 
 impl Error {
@@ -34,12 +39,16 @@ impl Error {
             Error::Local(LocalError::Config(_)) => "CONFIG",
             Error::Local(LocalError::InvalidServerName(_)) => "INVALID_SERVER_NAME",
             Error::Local(_) => "LOCAL",
+            Error::Peer(PeerError::Truncated {
+                during_handshake: true,
+            }) => "HANDSHAKE_EOF",
             Error::Peer(PeerError::Truncated { .. }) => "TRUNCATED",
             Error::Peer(PeerError::AlertReceived(_)) => "ALERT",
             Error::Peer(PeerError::Incompatible(_)) => "INCOMPATIBLE",
             Error::Peer(PeerError::Misbehaved(_)) => "PROTOCOL",
             Error::Certificate(c) => c.reason.code(),
             Error::Timeout(_) => "TIMEOUT",
+            Error::Unclassified(_) => "UNKNOWN",
         }
     }
 
@@ -69,6 +78,9 @@ impl fmt::Display for Error {
             Error::Peer(e) => e.fmt(f),
             Error::Certificate(e) => e.fmt(f),
             Error::Timeout(p) => p.fmt(f),
+            Error::Unclassified(m) => {
+                write!(f, "TLS failed for a reason tlsferry does not classify: {m}")
+            }
         }
     }
 }
@@ -99,8 +111,14 @@ pub enum LocalError {
     },
     /// Input after [`Input::Eof`](crate::Input::Eof) was given.
     InputAfterEof,
-    /// The environment failed: no random bytes, no current time, or an internal error.
+    /// The environment failed: no random bytes, no current time.
     Environment(String),
+    /// Keying material cannot be exported (see
+    /// [`Client::export_keying_material`](crate::Client::export_keying_material)).
+    Exporter(String),
+    /// A fault inside tlsferry itself, not caused by the peer or the caller: please
+    /// report it.
+    Internal(String),
 }
 
 impl fmt::Display for LocalError {
@@ -117,6 +135,11 @@ impl fmt::Display for LocalError {
             ),
             LocalError::InputAfterEof => f.write_str("input after end of stream"),
             LocalError::Environment(m) => write!(f, "local failure: {m}"),
+            LocalError::Exporter(m) => write!(f, "cannot export keying material: {m}"),
+            LocalError::Internal(m) => write!(
+                f,
+                "internal error in tlsferry (not the peer's fault; please report it): {m}"
+            ),
         }
     }
 }
@@ -130,12 +153,53 @@ pub enum PeerError {
         /// True if the handshake had not finished.
         during_handshake: bool,
     },
-    /// The peer sent a fatal alert (its name, e.g. `HandshakeFailure`).
-    AlertReceived(String),
-    /// Nothing in common: protocol version, cipher suite, group, signature scheme or ALPN.
+    /// The peer sent a fatal alert.
+    AlertReceived(Alert),
+    /// Nothing in common: protocol version, cipher suite, group, signature scheme or ALPN
+    /// (in words).
     Incompatible(String),
-    /// The peer broke the protocol (malformed or unexpected message, bad MAC, oversized record).
+    /// The peer broke the protocol: malformed or unexpected message, bad MAC, oversized
+    /// record, or a reply that is not TLS at all (in words).
     Misbehaved(String),
+}
+
+/// A fatal alert the peer sent (RFC 8446 §6).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Alert {
+    /// The alert's value on the wire (40 = `handshake_failure`, 48 = `unknown_ca`, …).
+    pub code: u8,
+    /// What this client offered (versions, cipher suites, groups), for the alerts that
+    /// say the offer was not acceptable (`handshake_failure`, `protocol_version`,
+    /// `insufficient_security`).
+    pub offered: Option<String>,
+}
+
+impl Alert {
+    /// The alert's IANA name, e.g. `handshake_failure`.
+    pub fn name(&self) -> &'static str {
+        words::alert_name(self.code)
+    }
+
+    /// What the peer means by it, and what to try.
+    pub fn meaning(&self) -> &'static str {
+        words::alert_meaning(self.code)
+    }
+}
+
+impl fmt::Display for Alert {
+    /// `handshake_failure: <meaning>[; we offered …]`, or `an unknown alert (number 254)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if words::alert_known(self.code) {
+            write!(f, "{}: {}", self.name(), self.meaning())?;
+        } else {
+            write!(f, "an unknown alert (number {})", self.code)?;
+        }
+        if let Some(offered) = &self.offered {
+            write!(f, "; we offered {offered}")?;
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Display for PeerError {
@@ -149,8 +213,8 @@ impl fmt::Display for PeerError {
             } => f.write_str(
                 "connection truncated: peer closed without close_notify, data may be missing",
             ),
-            PeerError::AlertReceived(a) => write!(f, "peer sent fatal alert: {a}"),
-            PeerError::Incompatible(m) => write!(f, "peer is incompatible: {m}"),
+            PeerError::AlertReceived(a) => write!(f, "the peer sent a fatal alert, {a}"),
+            PeerError::Incompatible(m) => write!(f, "incompatible peer: {m}"),
             PeerError::Misbehaved(m) => write!(f, "protocol error: {m}"),
         }
     }
@@ -214,8 +278,9 @@ impl CertificateError {
             out.push_str(&format!("  leaf validity:         {}\n", leaf.validity()));
         }
         out.push_str(&format!(
-            "  chain as sent ({} certificates):\n",
-            chain.len()
+            "  chain as sent ({} certificate{}):\n",
+            chain.len(),
+            if chain.len() == 1 { "" } else { "s" }
         ));
         for (i, c) in chain.iter().enumerate() {
             out.push_str(&format!(
@@ -239,17 +304,17 @@ impl fmt::Display for CertificateError {
 pub enum CertificateFailure {
     /// Past its notAfter.
     Expired {
-        /// notAfter, Unix seconds.
-        not_after: u64,
-        /// The clock used, Unix seconds.
-        now: u64,
+        /// notAfter, Unix seconds, when the verifier said which.
+        not_after: Option<u64>,
+        /// The clock used, Unix seconds, if known.
+        now: Option<u64>,
     },
     /// Before its notBefore.
     NotYetValid {
-        /// notBefore, Unix seconds.
-        not_before: u64,
-        /// The clock used, Unix seconds.
-        now: u64,
+        /// notBefore, Unix seconds, when the verifier said which.
+        not_before: Option<u64>,
+        /// The clock used, Unix seconds, if known.
+        now: Option<u64>,
     },
     /// The certificate does not cover the name asked for.
     NameMismatch {
@@ -281,6 +346,9 @@ pub enum CertificateFailure {
     InvalidPurpose,
     /// A signature in the chain does not verify.
     BadSignature,
+    /// The server's handshake signature does not verify with the key of its certificate:
+    /// it does not hold the certificate's private key, or the handshake was tampered with.
+    HandshakeSignature,
     /// A signature algorithm in the chain is not supported (e.g. SHA-1, RSA-1024).
     UnsupportedSignatureAlgorithm(String),
     /// A certificate could not be decoded.
@@ -307,6 +375,7 @@ impl CertificateFailure {
             CertificateFailure::WeakKey { .. } => "CERT_WEAK_KEY",
             CertificateFailure::InvalidPurpose => "CERT_INVALID_PURPOSE",
             CertificateFailure::BadSignature => "CERT_BAD_SIGNATURE",
+            CertificateFailure::HandshakeSignature => "HANDSHAKE_SIGNATURE",
             CertificateFailure::UnsupportedSignatureAlgorithm(_) => "CERT_UNSUPPORTED_ALGORITHM",
             CertificateFailure::BadEncoding => "CERT_BAD_ENCODING",
             CertificateFailure::Revoked => "CERT_REVOKED",
@@ -319,18 +388,14 @@ impl CertificateFailure {
 impl fmt::Display for CertificateFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CertificateFailure::Expired { not_after, now } => write!(
-                f,
-                "certificate has expired (notAfter {}, now {})",
-                UtcTime(*not_after),
-                UtcTime(*now)
-            ),
-            CertificateFailure::NotYetValid { not_before, now } => write!(
-                f,
-                "certificate is not yet valid (notBefore {}, now {})",
-                UtcTime(*not_before),
-                UtcTime(*now)
-            ),
+            CertificateFailure::Expired { not_after, now } => {
+                f.write_str("certificate has expired")?;
+                dates(f, "notAfter", *not_after, *now)
+            }
+            CertificateFailure::NotYetValid { not_before, now } => {
+                f.write_str("certificate is not yet valid")?;
+                dates(f, "notBefore", *not_before, *now)
+            }
             CertificateFailure::NameMismatch {
                 expected,
                 presented,
@@ -379,9 +444,15 @@ impl fmt::Display for CertificateFailure {
             CertificateFailure::InvalidPurpose => f.write_str(
                 "certificate is not valid for TLS server authentication (extended key usage)",
             ),
-            CertificateFailure::BadSignature => {
-                f.write_str("a signature in the certificate chain or the handshake is invalid")
-            }
+            CertificateFailure::BadSignature => f.write_str(
+                "a signature in the certificate chain does not verify (a certificate was altered, \
+                 or was not issued by the certificate above it)",
+            ),
+            CertificateFailure::HandshakeSignature => f.write_str(
+                "the server's handshake signature does not verify with the key in its \
+                 certificate: the server does not hold that certificate's private key, or the \
+                 connection was tampered with",
+            ),
             CertificateFailure::UnsupportedSignatureAlgorithm(m) => {
                 write!(
                     f,
@@ -418,6 +489,21 @@ impl fmt::Display for PemInput {
             PemInput::ClientKey => "client key",
             PemInput::Certificates => "certificates",
         })
+    }
+}
+
+/// ` (notAfter …, now …)` with only the dates that are known: never an invented one.
+fn dates(
+    f: &mut fmt::Formatter<'_>,
+    field: &str,
+    date: Option<u64>,
+    now: Option<u64>,
+) -> fmt::Result {
+    match (date, now) {
+        (Some(d), Some(n)) => write!(f, " ({field} {}, now {})", UtcTime(d), UtcTime(n)),
+        (Some(d), None) => write!(f, " ({field} {})", UtcTime(d)),
+        (None, Some(n)) => write!(f, " (now {})", UtcTime(n)),
+        (None, None) => Ok(()),
     }
 }
 
@@ -505,7 +591,7 @@ impl Error {
             Error::Local(LocalError::Config(_) | LocalError::InvalidServerName(_)) => {
                 K::InvalidInput
             }
-            Error::Local(_) => K::Other,
+            Error::Local(_) | Error::Unclassified(_) => K::Other,
         }
     }
 }
@@ -527,9 +613,11 @@ pub(crate) struct ErrorContext<'a> {
     /// The verifier's own, more precise reason for a certificate refusal.
     pub finding: Option<CertificateFailure>,
     pub handshaking: bool,
+    /// What the client offered (versions, suites, groups), for refusal alerts.
+    pub offer: &'a str,
 }
 
-/// Maps a rustls error to a typed [`Error`].
+/// Maps a rustls error to a typed [`Error`] whose message is in plain words.
 pub(crate) fn from_rustls(err: rustls::Error, cx: ErrorContext<'_>) -> Error {
     use rustls::Error as R;
     let cert = |reason: CertificateFailure| {
@@ -540,6 +628,7 @@ pub(crate) fn from_rustls(err: rustls::Error, cx: ErrorContext<'_>) -> Error {
             chain: cx.chain.clone(),
         }))
     };
+    let peer = |m: String| Error::Peer(PeerError::Misbehaved(m));
     match err {
         R::InvalidCertificate(ce) => cert(
             cx.finding
@@ -547,35 +636,60 @@ pub(crate) fn from_rustls(err: rustls::Error, cx: ErrorContext<'_>) -> Error {
                 .unwrap_or_else(|| certificate_failure(ce, cx.now, cx.server_name)),
         ),
         R::NoCertificatesPresented => cert(CertificateFailure::NoCertificate),
-        R::InvalidCertRevocationList(e) => cert(CertificateFailure::Other(format!("{e:?}"))),
-        R::AlertReceived(a) => Error::Peer(PeerError::AlertReceived(format!("{a:?}"))),
-        R::PeerIncompatible(p) => Error::Peer(PeerError::Incompatible(format!("{p:?}"))),
+        R::InvalidCertRevocationList(_) => cert(CertificateFailure::Other(
+            "the certificate revocation list is invalid".into(),
+        )),
+        R::AlertReceived(a) => {
+            let code = words::alert_code(a);
+            Error::Peer(PeerError::AlertReceived(Alert {
+                code,
+                offered: words::alert_about_offer(code).then(|| cx.offer.into()),
+            }))
+        }
+        R::PeerIncompatible(p) => Error::Peer(PeerError::Incompatible(words::incompatible(&p).into())),
         R::NoApplicationProtocol => Error::Peer(PeerError::Incompatible(
-            "no application protocol (ALPN) in common".into(),
+            "no application protocol (ALPN) in common with the server".into(),
         )),
         // The first byte of the reply is no TLS content type: say so, not "corrupt message".
-        R::InvalidMessage(rustls::InvalidMessage::InvalidContentType) if cx.handshaking => {
-            Error::Peer(PeerError::Misbehaved(
-                "the server's reply is not TLS (plain HTTP or another protocol on this port?)"
-                    .into(),
-            ))
-        }
-        e @ (R::PeerMisbehaved(_)
-        | R::InvalidMessage(_)
-        | R::InappropriateMessage { .. }
-        | R::InappropriateHandshakeMessage { .. }
-        | R::DecryptError
-        | R::PeerSentOversizedRecord
-        | R::InvalidEncryptedClientHello(_)
-        | R::UnsupportedNameType) => Error::Peer(PeerError::Misbehaved(e.to_string())),
+        R::InvalidMessage(rustls::InvalidMessage::InvalidContentType) if cx.handshaking => peer(
+            "the server's reply is not TLS (plain HTTP or another protocol on this port?)".into(),
+        ),
+        R::InvalidMessage(m) => peer(format!("malformed message from the server: {}", words::invalid_message(&m))),
+        R::PeerMisbehaved(m) => peer(words::misbehaved(&m).into()),
+        R::InappropriateMessage { got_type, .. } => peer(format!(
+            "the server sent a {} record where TLS does not allow one",
+            words::content_type(got_type)
+        )),
+        R::InappropriateHandshakeMessage { got_type, .. } => peer(format!(
+            "the server sent a {} message where TLS does not allow one",
+            words::handshake_type(got_type)
+        )),
+        R::DecryptError => peer(
+            "a record from the server did not decrypt: the connection was corrupted or tampered with".into(),
+        ),
+        R::PeerSentOversizedRecord => peer("the server sent a record larger than TLS allows".into()),
+        R::InvalidEncryptedClientHello(_) => peer("the server's Encrypted Client Hello answer is invalid".into()),
+        R::UnsupportedNameType => peer("the server named itself in a form not supported".into()),
         R::FailedToGetRandomBytes => {
             Error::Local(LocalError::Environment("failed to get random bytes".into()))
         }
         R::FailedToGetCurrentTime => Error::Local(LocalError::Environment(
             "failed to get the current time".into(),
         )),
-        other if cx.handshaking => Error::Peer(PeerError::Misbehaved(other.to_string())),
-        other => Error::Local(LocalError::Environment(other.to_string())),
+        R::EncryptError => Error::Local(LocalError::Internal(
+            "too many records under one key: the connection must be renewed".into(),
+        )),
+        R::HandshakeNotComplete => Error::Local(LocalError::Internal(
+            "an operation needed the handshake to be complete".into(),
+        )),
+        R::BadMaxFragmentSize => Error::Local(LocalError::Config(ConfigError::Unusable(
+            "the maximum fragment size is out of range".into(),
+        ))),
+        R::InconsistentKeys(_) => Error::Local(LocalError::Config(ConfigError::ClientAuth(
+            "the private key does not match the certificate".into(),
+        ))),
+        R::General(m) => Error::Local(LocalError::Internal(m)),
+        other => Error::Unclassified(other.to_string()),
     }
 }
 
@@ -585,23 +699,22 @@ fn certificate_failure(
     server_name: &str,
 ) -> CertificateFailure {
     use rustls::CertificateError as C;
-    let now_or = |t: rustls::pki_types::UnixTime| t.as_secs();
     match ce {
         C::ExpiredContext { time, not_after } => CertificateFailure::Expired {
-            not_after: not_after.as_secs(),
-            now: now_or(time),
+            not_after: Some(not_after.as_secs()),
+            now: Some(time.as_secs()),
         },
         C::Expired => CertificateFailure::Expired {
-            not_after: 0,
-            now: now.unwrap_or(0),
+            not_after: None,
+            now,
         },
         C::NotValidYetContext { time, not_before } => CertificateFailure::NotYetValid {
-            not_before: not_before.as_secs(),
-            now: now_or(time),
+            not_before: Some(not_before.as_secs()),
+            now: Some(time.as_secs()),
         },
         C::NotValidYet => CertificateFailure::NotYetValid {
-            not_before: 0,
-            now: now.unwrap_or(0),
+            not_before: None,
+            now,
         },
         C::NotValidForNameContext { presented, .. } => CertificateFailure::NameMismatch {
             expected: server_name.into(),
@@ -616,7 +729,7 @@ fn certificate_failure(
         C::BadSignature => CertificateFailure::BadSignature,
         #[allow(deprecated)]
         C::UnsupportedSignatureAlgorithm => {
-            CertificateFailure::UnsupportedSignatureAlgorithm("unknown".into())
+            CertificateFailure::UnsupportedSignatureAlgorithm("not supported".into())
         }
         C::UnsupportedSignatureAlgorithmContext {
             signature_algorithm_id,
@@ -633,8 +746,13 @@ fn certificate_failure(
         C::BadEncoding => CertificateFailure::BadEncoding,
         C::Revoked => CertificateFailure::Revoked,
         C::Other(o) => other_failure(&o.to_string()),
-        other => CertificateFailure::Other(format!("{other:?}")),
+        other => CertificateFailure::Other(words::certificate(&other).into()),
     }
+}
+
+/// webpki's own error in words, for the verifier's explanations.
+pub(crate) fn webpki_words(err: &webpki::Error) -> &'static str {
+    words::webpki(err)
 }
 
 /// webpki reports some chain-building faults only as `Other(..)`; name the common ones.
@@ -648,7 +766,9 @@ fn other_failure(msg: &str) -> CertificateFailure {
     } else if msg.contains("RequiredEkuNotFound") {
         return CertificateFailure::InvalidPurpose;
     } else {
-        return CertificateFailure::Other(msg.into());
+        return CertificateFailure::Other(
+            "the certificate chain is invalid (a reason this build does not name)".into(),
+        );
     };
     CertificateFailure::Other(text.into())
 }
@@ -674,5 +794,10 @@ fn unquote(s: &str) -> String {
         .iter()
         .find_map(|p| s.strip_prefix(p).and_then(|r| r.strip_suffix(')')))
         .unwrap_or(s);
-    inner.trim_matches('"').into()
+    let name = inner.trim_matches('"');
+    // webpki prints IPv6 addresses long-hand (`0::1`); say them as people write them.
+    match name.parse::<core::net::IpAddr>() {
+        Ok(ip) => ip.to_string(),
+        Err(_) => name.into(),
+    }
 }

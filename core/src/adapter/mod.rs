@@ -1,21 +1,65 @@
 //! The one place that uses rustls' connection API (`UnbufferedClientConnection`,
 //! `process_tls_records`, `ConnectionState`). Moving to rustls' successor API is a change
-//! to this file only.
+//! to this module only. [`Tls`] drives either side of a connection: the client, and
+//! (for the testing kit's in-memory server) the server.
 
-use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::ops::DerefMut;
 
 use rustls::client::{ClientConnectionData, UnbufferedClientConnection};
 use rustls::pki_types::ServerName;
 use rustls::unbuffered::{
-    ConnectionState, EncodeError, EncryptError, InsufficientSizeError, UnbufferedStatus,
-    WriteTraffic,
+    ConnectionState, EncodeError, EncodeTlsData, EncryptError, InsufficientSizeError,
+    UnbufferedConnectionCommon, UnbufferedStatus, WriteTraffic,
 };
-use rustls::ClientConfig;
+use rustls::{ClientConfig, HandshakeKind, SupportedCipherSuite};
 
 use crate::config::Version;
 use crate::event::ConnectionInfo;
+use crate::exporter::ServerRandom;
+
+/// One side of an unbuffered rustls connection.
+pub(crate) trait Conn: DerefMut<Target = UnbufferedConnectionCommon<Self::Data>> {
+    /// rustls' side-specific connection data.
+    type Data;
+
+    /// `process_tls_records` of this side.
+    fn process<'c, 'i>(
+        &'c mut self,
+        incoming: &'i mut [u8],
+    ) -> UnbufferedStatus<'c, 'i, Self::Data>;
+}
+
+#[cfg(feature = "testing")]
+pub(crate) mod server;
+
+impl Conn for UnbufferedClientConnection {
+    type Data = ClientConnectionData;
+
+    fn process<'c, 'i>(
+        &'c mut self,
+        incoming: &'i mut [u8],
+    ) -> UnbufferedStatus<'c, 'i, Self::Data> {
+        self.process_tls_records(incoming)
+    }
+}
+
+/// Why a pump failed.
+#[derive(Debug)]
+pub(crate) enum PumpError {
+    /// rustls refused something (the peer's bytes, our state, the configuration).
+    Tls(rustls::Error),
+    /// The adapter itself failed (a rustls buffer-size request it could not meet): a
+    /// local fault, never the peer's.
+    Internal(&'static str),
+}
+
+impl From<rustls::Error> for PumpError {
+    fn from(e: rustls::Error) -> Self {
+        PumpError::Tls(e)
+    }
+}
 
 /// Most plaintext encrypted per `encrypt` call; rustls splits it into 16 KiB records.
 const ENCRYPT_CHUNK: usize = 64 * 1024;
@@ -33,15 +77,23 @@ pub(crate) struct Io<'a> {
     pub received: &'a mut Vec<u8>,
     /// Send `close_notify` once `to_send` is empty.
     pub close_requested: bool,
+    /// Send a KeyUpdate (TLS 1.3) before the next data; cleared once sent. Only the
+    /// testing kit's server asks for one.
+    pub key_update: &'a mut bool,
 }
 
-/// rustls' unbuffered client connection plus the ciphertext it has not consumed yet.
-pub(crate) struct Tls {
-    conn: UnbufferedClientConnection,
+/// An unbuffered rustls connection (client by default) plus the ciphertext it has not
+/// consumed yet.
+pub(crate) struct Tls<C = UnbufferedClientConnection> {
+    conn: C,
     incoming: Vec<u8>,
     /// Bytes at the front of `incoming` that rustls has discarded; compacted once per
     /// pump instead of after every record.
     start: usize,
+    /// Stream position of `incoming[0]` (bytes compacted away so far).
+    base: usize,
+    /// The server random, read from the ServerHello for TLS 1.2 exporters.
+    server_random: ServerRandom,
     flags: Flags,
 }
 
@@ -53,7 +105,7 @@ struct Flags {
     closed: bool,
 }
 
-impl core::fmt::Debug for Tls {
+impl<C> core::fmt::Debug for Tls<C> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Tls")
             .field("incoming", &self.incoming.len())
@@ -62,17 +114,50 @@ impl core::fmt::Debug for Tls {
     }
 }
 
-impl Tls {
+impl Tls<UnbufferedClientConnection> {
     pub(crate) fn new(
         config: Arc<ClientConfig>,
         name: ServerName<'static>,
     ) -> Result<Self, rustls::Error> {
-        Ok(Tls {
-            conn: UnbufferedClientConnection::new(config, name)?,
+        Ok(Tls::over(UnbufferedClientConnection::new(config, name)?))
+    }
+
+    /// The server random of the ServerHello, once seen.
+    pub(crate) fn server_random(&self) -> Option<&[u8; 32]> {
+        self.server_random.get()
+    }
+}
+
+impl<C: Conn> Tls<C> {
+    /// Drives `conn`.
+    pub(crate) fn over(conn: C) -> Self {
+        Tls {
+            conn,
             incoming: Vec::new(),
             start: 0,
+            base: 0,
+            server_random: ServerRandom::default(),
             flags: Flags::default(),
-        })
+        }
+    }
+
+    /// True if this connection resumed an earlier session.
+    pub(crate) fn is_resumed(&self) -> bool {
+        self.conn.handshake_kind() == Some(HandshakeKind::Resumed)
+    }
+
+    /// The peer's certificate chain as rustls holds it (for a resumed session: the chain
+    /// of the original handshake).
+    pub(crate) fn peer_chain(&self) -> Vec<rustls::pki_types::CertificateDer<'static>> {
+        self.conn
+            .peer_certificates()
+            .map(|c| c.iter().map(|d| d.clone().into_owned()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The negotiated cipher suite, once known.
+    pub(crate) fn suite(&self) -> Option<SupportedCipherSuite> {
+        self.conn.negotiated_cipher_suite()
     }
 
     /// Ciphertext received but not yet consumed by rustls.
@@ -84,12 +169,15 @@ impl Tls {
     pub(crate) fn push_incoming(&mut self, bytes: &[u8]) {
         self.compact();
         self.incoming.extend_from_slice(bytes);
+        self.server_random.scan(&self.incoming, self.base);
     }
 
     /// Drops the discarded prefix; rustls only ever sees the live part.
     fn compact(&mut self) {
         if self.start > 0 {
-            self.incoming.drain(..self.start.min(self.incoming.len()));
+            let n = self.start.min(self.incoming.len());
+            self.incoming.drain(..n);
+            self.base += n;
             self.start = 0;
         }
         // An idle connection holds no receive buffer.
@@ -134,15 +222,13 @@ impl Tls {
         let suite = self.conn.negotiated_cipher_suite()?.suite();
         Some(ConnectionInfo {
             version,
-            cipher_suite: suite
-                .as_str()
-                .map(String::from)
-                .unwrap_or_else(|| alloc::format!("{suite:?}")),
+            cipher_suite: crate::config::iana_suite_name(suite),
             key_exchange_group: self
                 .conn
                 .negotiated_key_exchange_group()
                 .map(|g| alloc::format!("{:?}", g.name())),
             alpn: self.conn.alpn_protocol().map(<[u8]>::to_vec),
+            resumed: self.is_resumed(),
             server_name: server_name.into(),
             peer_certificates: self
                 .conn
@@ -156,7 +242,7 @@ impl Tls {
     /// Runs rustls until it needs more input: consumes whole records from `incoming`,
     /// appends plaintext to `io.received` and ciphertext to `io.outgoing`, encrypts
     /// queued plaintext once the handshake allows it.
-    pub(crate) fn pump(&mut self, io: &mut Io<'_>) -> Result<(), rustls::Error> {
+    pub(crate) fn pump(&mut self, io: &mut Io<'_>) -> Result<(), PumpError> {
         let result = self.pump_inner(io);
         self.compact();
         if io.received.is_empty() {
@@ -166,18 +252,18 @@ impl Tls {
         result
     }
 
-    fn pump_inner(&mut self, io: &mut Io<'_>) -> Result<(), rustls::Error> {
+    fn pump_inner(&mut self, io: &mut Io<'_>) -> Result<(), PumpError> {
         loop {
             // Plaintext is never longer than the ciphertext it came in.
             let pending = self.buffered_incoming();
             let UnbufferedStatus { mut discard, state } = self
                 .conn
-                .process_tls_records(Self::live(&mut self.incoming, self.start));
+                .process(Self::live(&mut self.incoming, self.start));
             let state = match state {
                 Ok(state) => state,
                 Err(e) => {
                     self.start += discard;
-                    return Err(e);
+                    return Err(e.into());
                 }
             };
             let mut stop = false;
@@ -193,7 +279,7 @@ impl Tls {
                                 io.received.extend_from_slice(r.payload);
                             }
                             Err(e) => {
-                                result = Err(e);
+                                result = Err(e.into());
                                 break;
                             }
                         }
@@ -218,8 +304,14 @@ impl Tls {
                 }
                 ConnectionState::BlockedHandshake => stop = true,
                 ConnectionState::WriteTraffic(mut w) => {
-                    result = write_traffic(&mut w, io, &mut self.flags);
-                    stop = true;
+                    if *io.key_update {
+                        // rustls queues the KeyUpdate; the next state encodes it.
+                        *io.key_update = false;
+                        result = w.refresh_traffic_keys().map_err(PumpError::from);
+                    } else {
+                        result = write_traffic(&mut w, io, &mut self.flags);
+                        stop = true;
+                    }
                 }
                 // Early data is server-side only; future states: wait for more input.
                 _ => stop = true,
@@ -240,18 +332,18 @@ impl Tls {
         // deframe the offending bytes again.
         let UnbufferedStatus { state, .. } = self
             .conn
-            .process_tls_records(Self::live(&mut self.incoming, self.start));
+            .process(Self::live(&mut self.incoming, self.start));
         if let Ok(ConnectionState::EncodeTlsData(mut enc)) = state {
             let _ = encode(&mut enc, outgoing);
         }
     }
 }
 
-fn write_traffic(
-    w: &mut WriteTraffic<'_, ClientConnectionData>,
+fn write_traffic<Data>(
+    w: &mut WriteTraffic<'_, Data>,
     io: &mut Io<'_>,
     flags: &mut Flags,
-) -> Result<(), rustls::Error> {
+) -> Result<(), PumpError> {
     while !io.to_send.is_empty() {
         let n = io.to_send.len().min(ENCRYPT_CHUNK);
         let chunk = io.to_send.get(..n).unwrap_or_default();
@@ -276,24 +368,24 @@ fn write_traffic(
     Ok(())
 }
 
-fn encode(
-    enc: &mut rustls::unbuffered::EncodeTlsData<'_, ClientConnectionData>,
+fn encode<Data>(
+    enc: &mut EncodeTlsData<'_, Data>,
     outgoing: &mut Vec<u8>,
-) -> Result<(), rustls::Error> {
+) -> Result<(), PumpError> {
     append_with(outgoing, 1024, |buf| match enc.encode(buf) {
         Ok(n) => Ok(n),
         Err(EncodeError::InsufficientSize(InsufficientSizeError { required_size })) => {
             Err(Sized::Need(required_size))
         }
-        Err(EncodeError::AlreadyEncoded) => Err(Sized::Fail(rustls::Error::General(
-            "handshake record encoded twice".into(),
+        Err(EncodeError::AlreadyEncoded) => Err(Sized::Fail(PumpError::Internal(
+            "a handshake record was encoded twice",
         ))),
     })
 }
 
 enum Sized {
     Need(usize),
-    Fail(rustls::Error),
+    Fail(PumpError),
 }
 
 fn encrypt_size(e: EncryptError) -> Sized {
@@ -301,7 +393,8 @@ fn encrypt_size(e: EncryptError) -> Sized {
         EncryptError::InsufficientSize(InsufficientSizeError { required_size }) => {
             Sized::Need(required_size)
         }
-        EncryptError::EncryptExhausted => Sized::Fail(rustls::Error::EncryptError),
+        // Too many records under one key (the AEAD's limit): rustls' own error.
+        EncryptError::EncryptExhausted => Sized::Fail(PumpError::Tls(rustls::Error::EncryptError)),
     }
 }
 
@@ -310,7 +403,7 @@ fn append_with(
     buf: &mut Vec<u8>,
     guess: usize,
     mut write: impl FnMut(&mut [u8]) -> Result<usize, Sized>,
-) -> Result<(), rustls::Error> {
+) -> Result<(), PumpError> {
     let start = buf.len();
     let mut room = guess;
     for _ in 0..2 {
@@ -329,5 +422,7 @@ fn append_with(
         }
     }
     buf.truncate(start);
-    Err(rustls::Error::General("output buffer sizing failed".into()))
+    Err(PumpError::Internal(
+        "rustls asked for more output room twice (output buffer sizing failed)",
+    ))
 }

@@ -1,0 +1,274 @@
+//! The public in-memory `tlsferry_core::testing::Pair` (issue 12), used as a user would:
+//! every scripted server behaviour, every certificate verdict of the built-in PKI, client
+//! certificates, HelloRetryRequest, KeyUpdate, timeouts on a jumping clock, resumption,
+//! fragmentation, and the same bytes on every run.
+
+use std::time::Duration;
+
+use tlsferry_core::testing::{pki, Pair, Scenario, Seed, ServerBehaviour, TestCertificate};
+use tlsferry_core::{Event, PeerError, TimeoutPhase, Version};
+
+fn both_versions() -> [Version; 2] {
+    [Version::Tls13, Version::Tls12]
+}
+
+fn only(v: Version) -> Scenario {
+    Scenario::new()
+        .server_versions(&[v])
+        .client_config(move |b| b.versions(&[v]))
+}
+
+#[test]
+fn reply_then_close_notify_on_both_versions() {
+    for v in both_versions() {
+        let mut p = Pair::new(only(v)).unwrap();
+        p.client.send(b"Hello, World!").unwrap();
+        p.drive().unwrap();
+        let info = p.connected().expect("connected");
+        assert_eq!(info.version, v);
+        assert!(info.verified);
+        assert_eq!(info.server_name, pki::SERVER_NAME);
+        assert_eq!(info.peer_certificates, TestCertificate::Valid.chain());
+        assert_eq!(p.server_received(), b"Hello, World!");
+        assert_eq!(p.client_received(), b"hello from server.test");
+        assert!(p.events().contains(&Event::PeerClosed));
+        // Our close_notify answers the server's: both directions closed.
+        p.client.close().unwrap();
+        p.drive().unwrap();
+        assert!(p.closed(), "{:?}", p.events());
+    }
+}
+
+#[test]
+fn echo_moves_a_mebibyte_each_way_in_small_fragments() {
+    let data: Vec<u8> = (0..1024 * 1024).map(|i| (i * 31 + 7) as u8).collect();
+    let mut p = Pair::new(Scenario::new().behaviour(ServerBehaviour::Echo)).unwrap();
+    p.fragment = 1000;
+    let mut off = 0;
+    while off < data.len() {
+        off += p.client.send(&data[off..]).unwrap();
+        p.drive().unwrap();
+    }
+    assert_eq!(p.server_received(), &data[..]);
+    assert_eq!(p.client_received(), &data[..]);
+    p.client.close().unwrap();
+    p.drive().unwrap();
+    assert!(p.closed());
+}
+
+#[test]
+fn close_notify_without_data() {
+    let mut p = Pair::new(Scenario::new().behaviour(ServerBehaviour::CloseNotify)).unwrap();
+    p.drive().unwrap();
+    assert!(p.client_received().is_empty());
+    assert!(p.events().contains(&Event::PeerClosed));
+}
+
+#[test]
+fn close_without_notify_is_truncation_after_the_data() {
+    for v in both_versions() {
+        let mut p =
+            Pair::new(only(v).behaviour(ServerBehaviour::CloseWithoutNotify(b"partial".to_vec())))
+                .unwrap();
+        p.client.send(b"go").unwrap();
+        let err = p.drive().unwrap_err();
+        assert_eq!(
+            err,
+            tlsferry_core::Error::Peer(PeerError::Truncated {
+                during_handshake: false
+            })
+        );
+        assert_eq!(err.code(), "TRUNCATED");
+        assert_eq!(
+            p.client_received(),
+            b"partial",
+            "the data before it is delivered"
+        );
+    }
+}
+
+#[test]
+fn a_fatal_alert_says_what_we_offered() {
+    let mut p = Pair::new(Scenario::new().behaviour(ServerBehaviour::FatalAlert(40))).unwrap();
+    let err = p.drive().unwrap_err();
+    assert_eq!(err.code(), "ALERT");
+    let text = err.to_string();
+    assert!(
+        text.contains("handshake_failure: it accepts none of what we offered"),
+        "{text}"
+    );
+    assert!(text.contains("we offered TLSv1.3 and TLSv1.2"), "{text}");
+}
+
+#[test]
+fn a_stalled_server_times_out_on_the_simulated_clock() {
+    let mut p = Pair::new(
+        Scenario::new()
+            .behaviour(ServerBehaviour::Stall)
+            .client_config(|b| b.handshake_timeout(Some(Duration::from_secs(5)))),
+    )
+    .unwrap();
+    p.drive().unwrap();
+    assert!(p.client.is_handshaking());
+    let deadline = p.next_deadline().expect("a handshake deadline");
+    assert_eq!(
+        deadline.saturating_duration_since(p.now),
+        Duration::from_secs(5)
+    );
+    let err = p.advance_to_next_deadline().unwrap_err();
+    assert_eq!(err, tlsferry_core::Error::Timeout(TimeoutPhase::Handshake));
+    assert_eq!(p.now, deadline, "the clock jumped, nobody slept");
+}
+
+#[test]
+fn idle_timeout_after_the_handshake() {
+    let mut p = Pair::new(
+        Scenario::new()
+            .behaviour(ServerBehaviour::Echo)
+            .client_config(|b| b.idle_timeout(Some(Duration::from_secs(30)))),
+    )
+    .unwrap();
+    p.drive().unwrap();
+    p.advance(Duration::from_secs(29)).unwrap();
+    let err = p.advance_to_next_deadline().unwrap_err();
+    assert_eq!(err.code(), "TIMEOUT");
+}
+
+#[test]
+fn a_key_update_is_followed() {
+    let mut p = Pair::new(
+        only(Version::Tls13).behaviour(ServerBehaviour::KeyUpdate(b"after the update".to_vec())),
+    )
+    .unwrap();
+    p.client.send(b"x").unwrap();
+    p.drive().unwrap();
+    assert_eq!(p.client_received(), b"after the update");
+    // The client still talks after the server changed its keys (its own update, if
+    // asked for, is rustls' business).
+    assert!(p.client.error().is_none());
+}
+
+#[test]
+fn hello_retry_request_then_a_normal_session() {
+    let mut p = Pair::new(
+        only(Version::Tls13).behaviour(ServerBehaviour::HelloRetryRequest(b"retried".to_vec())),
+    )
+    .unwrap();
+    p.client.send(b"x").unwrap();
+    p.drive().unwrap();
+    assert_eq!(p.client_received(), b"retried");
+    assert_eq!(
+        p.connected().unwrap().key_exchange_group.as_deref(),
+        Some("secp384r1")
+    );
+}
+
+#[test]
+fn every_certificate_gets_its_verdict_with_the_chain_kept() {
+    for c in TestCertificate::ALL {
+        for v in both_versions() {
+            let mut p = Pair::new(only(v).certificate(c)).unwrap();
+            p.client.send(b"x").unwrap();
+            let result = p.drive();
+            assert_eq!(
+                result.as_ref().err().map(|e| e.code()),
+                c.expected_code(),
+                "{c:?} {v:?}"
+            );
+            if let Err(e) = result {
+                let cert = e.certificate().expect("a certificate error");
+                assert_eq!(cert.chain, c.chain(), "the chain as sent is kept");
+                assert_eq!(cert.server_name, pki::SERVER_NAME);
+                assert!(
+                    p.server_received().is_empty(),
+                    "no data reached a refused server"
+                );
+            }
+        }
+    }
+    // The IP address the certificate also covers.
+    let mut p = Pair::new(Scenario::new().server_name("127.0.0.1")).unwrap();
+    p.drive().unwrap();
+    assert!(p.connected().is_some());
+}
+
+#[test]
+fn client_certificate_required_given_and_missing() {
+    for v in both_versions() {
+        let mut p = Pair::new(only(v).require_client_certificate(true)).unwrap();
+        p.client.send(b"x").unwrap();
+        p.drive().unwrap();
+        assert_eq!(p.client_received(), b"hello from server.test", "{v:?}");
+
+        let mut p = Pair::new(only(v).require_client_certificate(false)).unwrap();
+        p.client.send(b"x").unwrap();
+        let err = p.drive().unwrap_err();
+        assert_eq!(err.code(), "ALERT", "{v:?}: {err}");
+        assert!(p.server.error().is_some(), "the server refused");
+    }
+}
+
+#[test]
+fn alpn_is_negotiated() {
+    let mut p = Pair::new(
+        Scenario::new()
+            .server_alpn(["http/1.1"])
+            .client_config(|b| b.alpn(["h2", "http/1.1"])),
+    )
+    .unwrap();
+    p.drive().unwrap();
+    assert_eq!(p.connected().unwrap().alpn_str(), Some("http/1.1"));
+}
+
+#[test]
+fn reconnect_resumes_the_session() {
+    for v in both_versions() {
+        let mut first = Pair::new(only(v)).unwrap();
+        first.client.send(b"x").unwrap();
+        first.drive().unwrap();
+        assert!(!first.connected().unwrap().resumed);
+        let mut second = first.reconnect().unwrap();
+        second.client.send(b"y").unwrap();
+        second.drive().unwrap();
+        let info = second.connected().unwrap();
+        assert!(info.resumed, "{v:?}");
+        assert_eq!(info.peer_certificates, TestCertificate::Valid.chain());
+        assert_eq!(second.client_received(), b"hello from server.test");
+    }
+}
+
+#[test]
+fn same_scenario_same_bytes_both_directions() {
+    let run = |seed: [u8; 32], fragment: usize| {
+        let mut p = Pair::new(Scenario::new().seed(Seed(seed))).unwrap();
+        p.fragment = fragment;
+        p.client.send(b"deterministic").unwrap();
+        p.drive().unwrap();
+        p.client.close().unwrap();
+        p.drive().unwrap();
+        p.wire_digest()
+    };
+    assert_eq!(run([9; 32], usize::MAX), run([9; 32], usize::MAX));
+    // Fragmenting what the client is fed does not change what crosses the wire.
+    assert_eq!(run([9; 32], usize::MAX), run([9; 32], 7));
+    assert_ne!(run([9; 32], usize::MAX), run([10; 32], usize::MAX));
+}
+
+/// The canonical scenario's wire digest, checked in (and checked by the wasm tests too,
+/// `wasm/tests/pair_golden.rs`): the Pair gives the same bytes on every run and target.
+/// `TLSFERRY_BLESS=1` rewrites it when the ClientHello must change.
+#[test]
+fn canonical_scenario_matches_the_golden_digest() {
+    let mut p = Pair::new(Scenario::new()).unwrap();
+    p.client.send(b"Hello, World!").unwrap();
+    p.drive().unwrap();
+    p.client.close().unwrap();
+    p.drive().unwrap();
+    let hex = tlsferry_core::testing::hex_encode(&p.wire_digest());
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/pair-golden.txt");
+    if std::env::var_os("TLSFERRY_BLESS").is_some() {
+        std::fs::write(&path, format!("{hex}\n")).unwrap();
+    }
+    let golden = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(hex, golden.trim());
+}
