@@ -29,5 +29,31 @@ install_base() {
   rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt || return 1
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy || return 1
   rustup_targets wasm32-unknown-unknown thumbv7em-none-eabihf || return 1
-  apt_install openssl python3 || return 1
+}
+
+# Every Debian package a test or suite uses: openssl (s_server), gnutls-bin (gnutls-serv),
+# python3 (servers), chromium + chromium-driver (browser tests), websockify.
+DEBIAN_PACKAGES=(openssl python3 gnutls-bin chromium chromium-driver websockify)
+
+# The downloads (Debian packages, the nightly toolchain for the fuzz suite) run in the
+# background while the first cargo build compiles: on a fresh machine they are mostly
+# waiting on the network. install_downloads_wait joins them; nothing may use apt before.
+install_downloads_start() {
+  INSTALL_LOG=$(mktemp "${TMPDIR:-/tmp}/tlsferry-install.XXXXXX")
+  (
+    set -o pipefail
+    apt_install "${DEBIAN_PACKAGES[@]}" || exit 1
+    if [ "${QUICK:-0}" != 1 ] && ! rustup toolchain list | grep -q '^nightly'; then
+      rustup toolchain install nightly --profile minimal || exit 1
+    fi
+  ) >"$INSTALL_LOG" 2>&1 &
+  INSTALL_PID=$!
+}
+
+install_downloads_wait() {
+  local status=0
+  wait "$INSTALL_PID" || status=$?
+  cat "$INSTALL_LOG"
+  rm -f "$INSTALL_LOG"
+  return "$status"
 }

@@ -25,15 +25,16 @@ seconds=${FUZZ_SECONDS:-30}
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 
-# The fuzz workspace keeps its own target dir (sanitizer flags must not leak elsewhere).
-unset CARGO_TARGET_DIR
 targets=${FUZZ_TARGETS:-$(cd core && cargo +nightly fuzz list)}
 
-echo "seeding corpora from recorded handshakes"
-(cd core/fuzz && cargo run -q --release --features seed --example seed_corpus -- corpus)
+echo "seeding corpora from real handshakes (the core's in-memory Pair) and the recorded transcripts"
+# Built in the main workspace's dev profile, which cargo test has compiled already.
+cargo run -q --locked -p tlsferry-tests --example fuzz_seeds -- core/fuzz/corpus
 
 status=0
 total=0
+# The fuzz workspace keeps its own target dir (sanitizer flags must not leak elsewhere).
+unset CARGO_TARGET_DIR
 for t in $targets; do
   mkdir -p "core/fuzz/corpus/$t"
   log=$(mktemp "${TMPDIR:-/tmp}/fuzz-$t.XXXXXX")

@@ -3,13 +3,21 @@
 //! `server_bytes` operations, for every certificate verdict and server behaviour; and the
 //! PEM/DER of the built-in test PKI for `config_inputs`.
 //!
-//! `cargo run --release --features seed --example seed_corpus -- corpus`
+//! `cargo run -p tlsferry-tests --example fuzz_seeds -- core/fuzz/corpus` (what
+//! `tests/suites/60-fuzz.sh` runs: built in the workspace's dev profile, which
+//! `cargo test` has already compiled, instead of a release build of the fuzz workspace).
 
 use std::path::Path;
 
 use tlsferry_core::testing::{pki, Pair, Scenario, ServerBehaviour, TestCertificate};
 use tlsferry_core::Version;
-use tlsferry_core_fuzz::drive::{
+
+/// The fuzz targets' drivers, the very file they run.
+#[path = "../../core/fuzz/src/drive.rs"]
+#[allow(dead_code)]
+mod drive;
+
+use drive::{
     config_for_run, op_receive, OP_EOF, SEL_ALPN, SEL_DANGEROUS, SEL_SEEDED, SEL_TLS12, SEL_TLS13,
 };
 
@@ -23,7 +31,7 @@ fn main() {
         std::fs::create_dir_all(dir).expect("corpus dir");
     }
     // The checked-in recordings of real sessions.
-    let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/transcripts");
+    let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/transcripts");
     for entry in std::fs::read_dir(&recorded).expect("tests/data/transcripts") {
         let path = entry.expect("dir entry").path();
         if let Some(name) = path.file_name() {
