@@ -2,13 +2,15 @@
 # The WebAssembly package, its JS API, the bridge path, bundlers and the demo page:
 #   1. builds the npm package once (wasm/build.sh: release wasm, wasm-bindgen, wasm-opt -Oz;
 #      skipped while wasm/pkg/.stamp matches the sources, so 50-edge reuses it) and the CLI
-#   2. wasm-bindgen-test unit tests of the bindings in Node, then in Chromium (chromedriver)
+#   2. wasm-bindgen-test unit tests of the bindings in Node (with the Pair's golden wire
+#      digest), then in Chromium (chromedriver)
 #   3. the TypeScript types: tsc --strict --noEmit on usage files (Node, and browser-only)
 #   4. Node tests (node:test, wasm/test/*.test.mjs): connect() through `tlsferry bridge`,
 #      websockify and a tlsferry.v1 bridge (the mock in wasm/test/mock-bridge.mjs until
 #      `tlsferry bridge` answers tlsferry.v1) to openssl s_server and Python servers; the
 #      lifecycle rules, STARTTLS, Node transports, the slow-reader memory bound, the timer
-#      clock, npm pack's contents and the export conditions
+#      clock, session resumption and keying-material exporters against openssl s_server,
+#      verifyChain() on openssl-made chains, npm pack's contents and the export conditions
 #   5. headless Chromium (playwright-core): `tlsferry demo --web`, and pages built with Vite
 #      and esbuild from the packed package (wasm/test/*.browser.mjs)
 # Installs what it needs, idempotently: Debian chromium, chromium-driver, websockify,
@@ -72,7 +74,9 @@ build() {
 }
 
 bindings_node() {
-  cargo test --locked -p tlsferry-wasm --target wasm32-unknown-unknown --test bindings 2>&1 |
+  # bindings: the JS bindings; pair_golden: the in-memory Pair's wire digest in wasm
+  # equals the native golden (tests/data/pair-golden.txt).
+  cargo test --locked -p tlsferry-wasm --target wasm32-unknown-unknown --test bindings --test pair_golden 2>&1 |
     grep -E "^test |test result|panicked|Error" | grep -v "^test .* ok$"
   return "${PIPESTATUS[0]}"
 }
@@ -103,10 +107,10 @@ if [ "$failed" -gt 0 ]; then
 fi
 part "build package and tlsferry" build
 if [ "$failed" -eq 0 ]; then
-  part "wasm-bindgen-test in Node" bindings_node
+  part "wasm-bindgen-test in Node (bindings, pair_golden)" bindings_node
   [ "${QUICK:-0}" = 1 ] || part "wasm-bindgen-test in Chromium" bindings_chromium
   part "TypeScript types (tsc --noEmit on test/types-check.ts, test/types-browser.ts)" typecheck
-  part "Node tests (bridges, lifecycle, STARTTLS, memory, package)" node_tests
+  part "Node tests (bridges, lifecycle, STARTTLS, memory, resumption, exporters, verifyChain, package)" node_tests
   [ "${QUICK:-0}" = 1 ] || part "Chromium: demo page, Vite and esbuild pages" browser_tests
 fi
 

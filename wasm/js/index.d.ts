@@ -2,10 +2,17 @@
 // Types of the tlsferry JavaScript API: one file for every entry point of "tlsferry"
 // (browser, node, deno, workerd, default). The replay kit is "tlsferry/replay" (replay.d.ts).
 
-import type { ConnectionInfo, ConnectOptions as TlsOptions, PeerCertificate, TlsEvent } from "../pkg/tlsferry_wasm.js";
+import type {
+  ConnectionInfo,
+  ConnectOptions as TlsOptions,
+  PeerCertificate,
+  TlsEvent,
+  VerifyChainOptions,
+  VerifyChainResult,
+} from "../pkg/tlsferry_wasm.js";
 import { TlsClient } from "../pkg/tlsferry_wasm.js";
 
-export type { ConnectionInfo, PeerCertificate, TlsEvent, TlsOptions };
+export type { ConnectionInfo, PeerCertificate, TlsEvent, TlsOptions, VerifyChainOptions, VerifyChainResult };
 export { TlsClient };
 
 /** Options of `connect()` and `startTls()`: the server name, the socket's own options, the TLS options. */
@@ -76,11 +83,13 @@ export type TlsErrorCode =
   | "CLOSED"
   | "ABORTED"
   // the peer
+  | "HANDSHAKE_EOF"
   | "TRUNCATED"
   | "PROTOCOL"
   | "ALERT"
   | "INCOMPATIBLE"
   | "TIMEOUT"
+  | "UNKNOWN"
   // certificate verification
   | "CERT_EXPIRED"
   | "CERT_NOT_YET_VALID"
@@ -89,6 +98,7 @@ export type TlsErrorCode =
   | "CERT_SELF_SIGNED"
   | "CERT_INVALID_PURPOSE"
   | "CERT_BAD_SIGNATURE"
+  | "HANDSHAKE_SIGNATURE"
   | "CERT_UNSUPPORTED_ALGORITHM"
   | "CERT_WEAK_KEY"
   | "CERT_BAD_ENCODING"
@@ -102,11 +112,17 @@ export type TlsErrorCode =
 
 /**
  * Errors of this package, with a stable `code`:
- * - CONFIG: a bad option (an unknown key is named), INVALID_SERVER_NAME, LOCAL: our side;
+ * - CONFIG: a bad option (an unknown key is named), INVALID_SERVER_NAME, LOCAL: our side
+ *   (also misuse such as exporting keying material before the handshake);
  * - TRANSPORT: the transport failed or closed; RECEIVE_BUFFER_FULL: a binary bridge sent
  *   more than maxBufferedBytes that nobody read; CLOSED: used after close; ABORTED: the signal;
- * - TRUNCATED, PROTOCOL, ALERT, INCOMPATIBLE, TIMEOUT: the peer or the network;
- * - CERT_*: verification failed (with `report`, `presentedNames`, `notAfter`, …).
+ * - HANDSHAKE_EOF: the connection ended during the handshake; TRUNCATED: it ended after
+ *   the handshake without close_notify (data may be missing);
+ * - PROTOCOL, ALERT (the peer's fatal alert, in words), INCOMPATIBLE, TIMEOUT: the peer
+ *   or the network; UNKNOWN: a failure tlsferry does not classify;
+ * - CERT_*: verification failed (with `report`, `presentedNames`, `notAfter`, …);
+ *   HANDSHAKE_SIGNATURE: the server's handshake signature did not verify with its
+ *   certificate's key (CERT_BAD_SIGNATURE: a signature inside the chain).
  */
 export class TlsError extends Error {
   constructor(code: TlsErrorCode, message: string, options?: { cause?: unknown });
@@ -122,10 +138,10 @@ export class TlsError extends Error {
   serverName?: string;
   /** CERT_HOSTNAME_MISMATCH: the names the certificate covers. */
   presentedNames?: string[];
-  /** CERT_EXPIRED: the certificate's notAfter. */
-  notAfter?: Date;
-  /** CERT_NOT_YET_VALID: the certificate's notBefore. */
-  notBefore?: Date;
+  /** CERT_EXPIRED: the certificate's notAfter (null when not known). */
+  notAfter?: Date | null;
+  /** CERT_NOT_YET_VALID: the certificate's notBefore (null when not known). */
+  notBefore?: Date | null;
   /** Certificate failures: the clock used. */
   now?: Date | null;
   /** Certificate failures: the unverified chain as the server sent it. */
@@ -150,6 +166,14 @@ export class TlsSocket implements AsyncDisposable {
    * rejects if it cannot (the same as `closed`).
    */
   close(): Promise<void>;
+  /**
+   * Keying material of this connection (RFC 8446 §7.5 on TLS 1.3, RFC 5705 on TLS 1.2):
+   * `length` bytes (1 to 65535) for `label` (a string is UTF-8) and an optional
+   * `context`; the server derives the same bytes (channel binding, e.g. label
+   * "EXPORTER-Channel-Binding", RFC 9266). After `opened` resolved and before the socket
+   * settles; otherwise, and for labels TLS reserves, it throws a TlsError with code LOCAL.
+   */
+  exportKeyingMaterial(label: string | Uint8Array, length: number, context?: Uint8Array): Uint8Array;
   /** `await using sock = connect(…)` closes it at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -243,6 +267,16 @@ export function tcpTransport(
 
 /** A Node.js Duplex as a transport with back-pressure (connect() does this for you). */
 export function fromNodeStream(duplex: NodeDuplexLike, options?: { highWaterMark?: number }): Transport;
+
+/**
+ * Verifies a PEM chain (leaf first, as a server sends it) for `serverName` offline,
+ * exactly as a handshake with the same trust options would (the Mozilla roots unless
+ * `caPem`; validity at `time`, default now). Resolves to `{ ok: true, chain }`; rejects
+ * with the TlsError a handshake would give (CERT_EXPIRED, CERT_HOSTNAME_MISMATCH, … with
+ * `report`, `presentedNames`, `notAfter`, `peerCertificates`), or CONFIG for unusable
+ * input (naming it: `chainPem`, `caPem`, an unknown option).
+ */
+export function verifyChain(chainPem: string, serverName: string, options?: VerifyChainOptions): Promise<VerifyChainResult>;
 
 /** What the wasm module can be loaded from. */
 export type WasmSource = URL | string | Response | BufferSource | WebAssembly.Module;

@@ -4,8 +4,9 @@
 use std::collections::VecDeque;
 
 use js_sys::{Function, Object, Uint8Array};
-use tlsferry_core::{Client, Event, Input, Instant, Output};
+use tlsferry_core::{Client, Error, Event, Input, Instant, LocalError, Output};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::clock;
 use crate::convert::{self, set};
@@ -33,11 +34,17 @@ export interface PeerCertificate {
 export interface ConnectionInfo {
   /** "TLSv1.3" or "TLSv1.2". */
   version: string;
-  /** IANA name, e.g. "TLS13_CHACHA20_POLY1305_SHA256". */
+  /** IANA name, e.g. "TLS_CHACHA20_POLY1305_SHA256". */
   cipherSuite: string;
   keyExchangeGroup: string | null;
   /** The ALPN protocol the server chose, or null. */
   alpn: string | null;
+  /**
+   * True if this connection resumed an earlier session (of a connection with the same
+   * options, in this module): no certificate was sent, and `peerCertificates` is the
+   * chain verified when the session was made.
+   */
+  resumed: boolean;
   serverName: string;
   /** False only with `insecure: true`. */
   verified: boolean;
@@ -69,6 +76,31 @@ export interface ConnectOptions {
   handshakeTimeoutMs?: number;
   /** Fail when nothing arrives for this many milliseconds (default: never). */
   idleTimeoutMs?: number;
+  /**
+   * Resume sessions of earlier connections with the same options (default true): they
+   * share one configuration and its session cache, per module. false: this connection
+   * neither resumes nor leaves a session to resume. Never 0-RTT.
+   */
+  resumption?: boolean;
+}
+
+/** Options of `verifyChain()`. */
+export interface VerifyChainOptions {
+  /** Trust only these CA certificates (PEM) instead of the built-in Mozilla roots. */
+  caPem?: string;
+  /** Trust these CA certificates (PEM) in addition to the built-in roots. */
+  extraCaPem?: string;
+  /** Check validity at this time (a Date, or Unix seconds) instead of now. */
+  time?: Date | number;
+  /** Not an option here: a check that accepts any certificate would say nothing. */
+  insecure?: never;
+}
+
+/** What `verifyChain()` resolves to. */
+export interface VerifyChainResult {
+  ok: true;
+  /** The chain as given, leaf first. */
+  chain: PeerCertificate[];
 }
 
 /** An event of the low-level client, in the order it happened. */
@@ -280,6 +312,44 @@ impl TlsClient {
     #[wasm_bindgen(getter, js_name = pendingEvents)]
     pub fn pending_events(&self) -> usize {
         self.events.len()
+    }
+
+    /// Keying material (RFC 8446 §7.5 on TLS 1.3, RFC 5705 on TLS 1.2): `length` bytes
+    /// (1 to 65535) for `label` (a string is taken as UTF-8) and an optional `context`,
+    /// the same on both ends of this connection, for channel binding (e.g. label
+    /// "EXPORTER-Channel-Binding", RFC 9266). Only after the handshake; throws a
+    /// `TlsError` with code `LOCAL` otherwise, and for a reserved label.
+    #[wasm_bindgen(js_name = exportKeyingMaterial)]
+    pub fn export_keying_material(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] label: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] length: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Uint8Array")] context: Option<JsValue>,
+    ) -> Result<Uint8Array, JsValue> {
+        let misuse = |why: &str| convert::error(&Error::Local(LocalError::Exporter(why.into())));
+        let label = match label.as_string() {
+            Some(text) => text.into_bytes(),
+            None => label
+                .dyn_ref::<Uint8Array>()
+                .map(Uint8Array::to_vec)
+                .ok_or_else(|| misuse("label must be a string or a Uint8Array"))?,
+        };
+        let length = length
+            .as_f64()
+            .filter(|n| n.fract() == 0.0 && (1.0..=65535.0).contains(n))
+            .ok_or_else(|| misuse("length must be an integer from 1 to 65535"))?;
+        let context = context
+            .map(|c| {
+                c.dyn_ref::<Uint8Array>()
+                    .map(Uint8Array::to_vec)
+                    .ok_or_else(|| misuse("context must be a Uint8Array or undefined"))
+            })
+            .transpose()?;
+        let mut out = vec![0u8; length as usize];
+        self.client
+            .export_keying_material(&mut out, &label, context.as_deref())
+            .map_err(|e| convert::error(&e))?;
+        Ok(Uint8Array::from(out.as_slice()))
     }
 }
 

@@ -44,8 +44,8 @@ pub fn chain<C: AsRef<[u8]>>(certs: &[C]) -> Array {
     certs.iter().map(|c| certificate(c.as_ref())).collect()
 }
 
-/// `ConnectionInfo`: `{ version, cipherSuite, keyExchangeGroup, alpn, serverName,
-/// verified, peerCertificates }`.
+/// `ConnectionInfo`: `{ version, cipherSuite, keyExchangeGroup, alpn, resumed,
+/// serverName, verified, peerCertificates }`.
 pub fn connection_info(info: &ConnectionInfo) -> JsValue {
     let obj: JsValue = Object::new().into();
     set(&obj, "version", info.version.to_string());
@@ -60,6 +60,7 @@ pub fn connection_info(info: &ConnectionInfo) -> JsValue {
         .as_deref()
         .map(|a| String::from_utf8_lossy(a).into_owned());
     set(&obj, "alpn", opt_str(alpn.as_deref()));
+    set(&obj, "resumed", info.resumed);
     set(&obj, "serverName", info.server_name.as_str());
     set(&obj, "verified", info.verified);
     set(&obj, "peerCertificates", chain(&info.peer_certificates));
@@ -96,6 +97,15 @@ pub fn error(e: &Error) -> JsValue {
     if let Some(c) = e.certificate() {
         certificate_details(&err, c);
     }
+    err
+}
+
+/// A `TlsError` with `code` and `message` for a failure found here, not by the core.
+pub fn tls_error(code: &str, message: &str) -> JsValue {
+    let err = js_sys::Error::new(message);
+    err.set_name("TlsError");
+    let err: JsValue = err.into();
+    set(&err, "code", code);
     err
 }
 

@@ -22,5 +22,6 @@ pub mod keylog;
 pub mod options;
 #[cfg(feature = "replay")]
 pub mod replay;
+pub mod verify;
 
 pub use client::TlsClient;

@@ -10,16 +10,7 @@ use tlsferry_core::testing::{
 };
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{self, set};
-
-/// A `TlsError` with `code` and `message`, for failures that are not the client's own.
-fn tls_error(code: &str, message: &str) -> JsValue {
-    let err = js_sys::Error::new(message);
-    err.set_name("TlsError");
-    let err: JsValue = err.into();
-    set(&err, "code", code);
-    err
-}
+use crate::convert::{self, set, tls_error};
 
 fn parse_error(e: &ParseError) -> JsValue {
     let err = tls_error("TRANSCRIPT", &e.to_string());

@@ -76,8 +76,9 @@ test("the demo page connects through the bridge and shows summary, chain and rep
   assert.match(reply, /Hello from Chromium!/, "the server quotes what the page sent");
   const summary = await page.textContent("#summary");
   assert.match(summary, /TLSv1\.3/);
-  assert.match(summary, /TLS13_CHACHA20_POLY1305_SHA256/);
+  assert.match(summary, /TLS_CHACHA20_POLY1305_SHA256/);
   assert.match(summary, /localhost \(verified\)/);
+  assert.match(summary, /Sessionnew \(full handshake\)/);
   const chain = await page.$$eval("#chain li .subject", (els) => els.map((e) => e.textContent));
   assert.ok(chain.length >= 2, `leaf and intermediate shown: ${chain}`);
   assert.match(await page.textContent("#chain"), /names localhost, 127\.0\.0\.1/);
@@ -88,6 +89,15 @@ test("the demo page connects through the bridge and shows summary, chain and rep
   const shot = join(WASM_DIR, "test-results", "demo-page.png");
   await page.screenshot({ path: shot, fullPage: true });
   if (process.env.SCREENSHOT) copyFileSync(shot, process.env.SCREENSHOT);
+
+  // Again from the same page: the same options, so the session of the first connection
+  // resumes, and the chain verified then is still shown.
+  await page.click("#connect");
+  await page.waitForSelector("#status.ok", { timeout: 30000 });
+  assert.match(await page.textContent("#summary"), /Sessionresumed/);
+  assert.match(await page.textContent("#reply"), /Hello from Chromium!/);
+  assert.deepEqual(await page.$$eval("#chain li .subject", (els) => els.map((e) => e.textContent)), chain);
+  assert.deepEqual(problems, []);
   await page.close();
 });
 

@@ -111,12 +111,14 @@ function killer(child) {
 /**
  * `openssl s_server` on 127.0.0.1 in "quiet" mode: bytes written to `stdin()` go to the
  * client, bytes from the client collect in `received()`. `args` adds options (-tls1_2, …).
+ * With `quiet: false` its stdout also has what it reports about each connection
+ * ("Reused session-id", "Keying material: …"), mixed with the client's bytes.
  * `t` is the node:test context; the server is killed when the test ends.
  */
-export async function sServer(t, pki, { cert = "server", args = [] } = {}) {
+export async function sServer(t, pki, { cert = "server", args = [], quiet = true } = {}) {
   const port = await freePort();
   const child = spawn("openssl", ["s_server", "-accept", `127.0.0.1:${port}`, "-cert", pki.path(`${cert}.pem`),
-    "-key", pki.path(`${cert}.key`), "-quiet", ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    "-key", pki.path(`${cert}.key`), ...(quiet ? ["-quiet"] : []), ...args], { stdio: ["pipe", "pipe", "pipe"] });
   const chunks = [];
   let stderr = "";
   child.stdout.on("data", (d) => chunks.push(d));
@@ -131,6 +133,8 @@ export async function sServer(t, pki, { cert = "server", args = [] } = {}) {
     target: `127.0.0.1:${port}`,
     send: (data) => child.stdin.write(data),
     received: () => Buffer.concat(chunks),
+    /** stdout as text (with `quiet: false`: the server's reports too). */
+    output: () => Buffer.concat(chunks).toString("latin1"),
     stderr: () => stderr,
     /** Waits until at least `n` bytes arrived from the client. */
     async waitReceived(n, ms = 30000) {

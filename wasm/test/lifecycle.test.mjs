@@ -140,7 +140,7 @@ test("the wasm client is freed when the socket settles: 10,000 sequential connec
   // Every socket stays referenced, so only an explicit free() can give its memory back
   // (the FinalizationRegistry cannot): growth here is a leak. One connection in 25 is a
   // full handshake over TCP and a clean close; the others end early (the transport ends
-  // at once: TRUNCATED) and offer TLS 1.2 only (no key shares to make): a tenth of the
+  // at once: HANDSHAKE_EOF) and offer TLS 1.2 only (no key shares to make): a tenth of the
   // time, and a leak just the same.
   const sockets = [];
   const once = async (i) => {
@@ -242,7 +242,7 @@ test("unknown option keys are CONFIG errors naming the key (TlsClient too)", asy
     (e) => e.code === "CONFIG" && /unknown option "caPEM" \(did you mean "caPem"\?\)/.test(e.message),
   );
   // Every TLS option the JS layer lets through is one the wasm side knows.
-  for (const key of ["alpn", "caPem", "extraCaPem", "clientCertPem", "clientKeyPem", "minVersion", "maxVersion", "cipherSuites", "keyLog", "insecure", "handshakeTimeoutMs", "idleTimeoutMs"]) {
+  for (const key of ["alpn", "caPem", "extraCaPem", "clientCertPem", "clientKeyPem", "minVersion", "maxVersion", "cipherSuites", "keyLog", "insecure", "handshakeTimeoutMs", "idleTimeoutMs", "resumption"]) {
     new TlsClient("localhost", { [key]: undefined }).free();
   }
 });

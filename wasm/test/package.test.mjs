@@ -57,7 +57,7 @@ test("npm pack ships the entry points, the wasm modules, the types, a README and
 
     const file = (f) => execFileSync("tar", ["-xzOf", tarball, `package/${f}`], { encoding: "utf8" });
     const readme = file("README.md");
-    for (const needle of [/^# tlsferry$/m, /tcpTransport\(/, /plaintext\(/, /startTls\(/, /Vite/, /esbuild/, /allowHalfOpen/, /tlsferry\/replay/, /tlsferry\.v1/]) {
+    for (const needle of [/^# tlsferry$/m, /tcpTransport\(/, /plaintext\(/, /startTls\(/, /Vite/, /esbuild/, /allowHalfOpen/, /tlsferry\/replay/, /tlsferry\.v1/, /resumed/, /exportKeyingMaterial\(/, /verifyChain\(/]) {
       assert.match(readme, needle);
     }
     assert.doesNotMatch(readme, /^!\[/m, "no images that do not travel with the package");
@@ -86,6 +86,30 @@ test("each runtime's export condition picks its entry point", () => {
   assert.equal(resolveWith([], "tlsferry/replay"), "js/replay-node.js");
   assert.equal(resolveWith(["workerd"], "tlsferry/replay"), "js/replay-workerd.js");
   assert.equal(resolveWith(["browser"], "tlsferry/replay"), "js/replay.js");
+});
+
+test("every entry point exports the same API (connect, verifyChain, …)", async () => {
+  const exportsOf = async (entry) => {
+    const result = await esbuild.build({
+      entryPoints: [join(WASM_DIR, "js", entry)],
+      bundle: true,
+      write: false,
+      outdir: join(WASM_DIR, "esbuild-out"),
+      format: "esm",
+      platform: "neutral",
+      external: ["node:*", "cloudflare:sockets", "*.wasm"],
+      metafile: true,
+      logLevel: "silent",
+    });
+    return Object.values(result.metafile.outputs)[0].exports.sort();
+  };
+  const node = await exportsOf("node.js");
+  for (const name of ["connect", "startTls", "verifyChain", "tcpTransport", "webSocketTransport", "TlsClient", "TlsError", "TlsSocket"]) {
+    assert.ok(node.includes(name), `js/node.js exports ${name}`);
+  }
+  for (const entry of ["index.js", "browser.js", "deno.js", "workerd.js"]) {
+    assert.deepEqual(await exportsOf(entry), node, `js/${entry} exports what js/node.js does`);
+  }
 });
 
 test("the browser and default entries import no node: module (esbuild --platform=browser bundles them)", async () => {

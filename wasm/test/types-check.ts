@@ -13,10 +13,13 @@ import {
   TlsClient,
   TlsError,
   init,
+  verifyChain,
   type ConnectionInfo,
+  type PeerCertificate,
   type TlsErrorCode,
   type TlsEvent,
   type TlsSocket,
+  type VerifyChainResult,
 } from "tlsferry";
 import { replay, type ReplayResult } from "tlsferry/replay";
 
@@ -41,6 +44,27 @@ export async function usage(caPem: string): Promise<string> {
   for await (const chunk of sock.readable as unknown as AsyncIterable<Uint8Array>) reply += new TextDecoder().decode(chunk);
   await sock.close();
   return `${info.version} ${info.cipherSuite} ${names.join()} ${notAfter?.toISOString()} ${reply}`;
+}
+
+export async function sessions(caPem: string): Promise<[boolean, Uint8Array, Uint8Array]> {
+  const sock = connect(tcpTransport("127.0.0.1", 4433), { serverName: "localhost", caPem, resumption: true });
+  const info = await sock.opened;
+  const resumed: boolean = info.resumed;
+  const binding: Uint8Array = sock.exportKeyingMaterial("EXPORTER-Channel-Binding", 32);
+  const withContext = sock.exportKeyingMaterial(new TextEncoder().encode("label"), 16, new Uint8Array([1, 2]));
+  connect(tcpTransport("127.0.0.1", 4433), { serverName: "localhost", resumption: false });
+  return [resumed, binding, withContext];
+}
+
+export async function offline(chainPem: string, caPem: string): Promise<PeerCertificate[]> {
+  const r: VerifyChainResult = await verifyChain(chainPem, "localhost", { caPem, time: new Date() });
+  const ok: true = r.ok;
+  void ok;
+  await verifyChain(chainPem, "localhost", { extraCaPem: caPem, time: 1767225600 });
+  await verifyChain(chainPem, "localhost");
+  // @ts-expect-error insecure is not an option of verifyChain
+  await verifyChain(chainPem, "localhost", { insecure: true });
+  return r.chain;
 }
 
 export async function disposable(caPem: string): Promise<void> {
@@ -77,6 +101,7 @@ export function lowLevel(bytes: Uint8Array): void {
   if (ev?.type === "data") console.log(ev.data.length, hello?.length, consumed);
   if (ev?.type === "connected") console.log(ev.info.alpn);
   const due: number | undefined = client.dueInMs;
+  if (!client.isHandshaking) console.log(client.exportKeyingMaterial("EXPORTER-Channel-Binding", 32).length);
   console.log(due, client.deadline, client.receiveCapacity, client.sendCapacity);
   client.free();
 }
@@ -89,6 +114,9 @@ export function errors(e: unknown): string | undefined {
       case "RECEIVE_BUFFER_FULL":
       case "ABORTED":
       case "TRANSPORT":
+      case "HANDSHAKE_EOF":
+      case "HANDSHAKE_SIGNATURE":
+      case "UNKNOWN":
         return code;
       default:
         return undefined;
@@ -104,3 +132,7 @@ export async function replayed(text: string): Promise<number> {
 
 // @ts-expect-error a code that does not exist
 export const wrong: TlsErrorCode = "CERT_EXPIRD";
+
+export function expiredAt(e: TlsError): Date | null | undefined {
+  return e.notAfter;
+}

@@ -59,7 +59,7 @@ fn client_hello_offers_chacha20_first_and_names_the_server() {
     let suites = offered_suites(&hello);
     assert_eq!(
         suites[0], 0x1303,
-        "TLS13_CHACHA20_POLY1305_SHA256 first: {suites:04x?}"
+        "TLS_CHACHA20_POLY1305_SHA256 first: {suites:04x?}"
     );
     let aes = suites
         .iter()
@@ -80,7 +80,7 @@ fn client_hello_offers_chacha20_first_and_names_the_server() {
 
 #[wasm_bindgen_test]
 fn cipher_suites_and_versions_options_shape_the_hello() {
-    let suites: Array = ["TLS13_AES_256_GCM_SHA384"]
+    let suites: Array = ["TLS_AES_256_GCM_SHA384"]
         .iter()
         .map(|s| JsValue::from_str(s))
         .collect();
@@ -112,6 +112,7 @@ fn bad_options_are_config_errors_with_messages() {
         (options(&[("clientCertPem", "x".into())]), "together"),
         (options(&[("keyLog", "file.txt".into())]), "keyLog"),
         (options(&[("insecure", "yes".into())]), "insecure"),
+        (options(&[("resumption", "no".into())]), "resumption"),
         (options(&[("alpn", JsValue::from_f64(1.0))]), "alpn"),
         (options(&[("cipherSuites", "TLS_NOPE".into())]), "TLS_NOPE"),
         (
@@ -156,10 +157,10 @@ fn garbage_from_the_server_is_a_protocol_error_with_an_alert() {
 }
 
 #[wasm_bindgen_test]
-fn end_of_stream_during_the_handshake_is_truncation() {
+fn end_of_stream_during_the_handshake_is_handshake_eof() {
     let mut c = TlsClient::new("example.com", JsValue::UNDEFINED).unwrap();
     let err = err_of(c.feed_eof());
-    assert_eq!(code(&err), "TRUNCATED");
+    assert_eq!(code(&err), "HANDSHAKE_EOF");
     let message = prop(&err, "message").as_string().unwrap();
     assert!(message.contains("during the TLS handshake"), "{message}");
 }
@@ -263,4 +264,160 @@ fn key_log_callback_must_be_a_function_and_insecure_still_handshakes() {
     let mut c = TlsClient::new("192.0.2.1", opts).unwrap();
     assert!(c.take_ciphertext().is_some());
     assert_eq!(c.server_name(), "192.0.2.1");
+}
+
+#[wasm_bindgen_test]
+fn keying_material_only_after_the_handshake_and_arguments_are_checked() {
+    let c = TlsClient::new("example.com", JsValue::UNDEFINED).unwrap();
+    let cases: Vec<(JsValue, JsValue, Option<JsValue>, &str)> = vec![
+        (
+            "EXPORTER-Channel-Binding".into(),
+            32.0.into(),
+            None,
+            "the handshake has not completed",
+        ),
+        (
+            JsValue::from_f64(1.0),
+            32.0.into(),
+            None,
+            "label must be a string or a Uint8Array",
+        ),
+        ("x".into(), 0.0.into(), None, "length must be"),
+        ("x".into(), 1.5.into(), None, "length must be"),
+        ("x".into(), 65536.0.into(), None, "length must be"),
+        ("x".into(), "32".into(), None, "length must be"),
+        (
+            "x".into(),
+            32.0.into(),
+            Some("ctx".into()),
+            "context must be",
+        ),
+    ];
+    for (label, length, context, needle) in cases {
+        let err = err_of(c.export_keying_material(label, length, context));
+        assert_eq!(code(&err), "LOCAL");
+        let message = prop(&err, "message").as_string().unwrap();
+        assert!(
+            message.starts_with("cannot export keying material: ") && message.contains(needle),
+            "{message:?} should say {needle}"
+        );
+    }
+}
+
+#[cfg(feature = "replay")]
+mod verify {
+    use super::*;
+    use js_sys::Date;
+    use tlsferry_core::cert::to_pem;
+    use tlsferry_core::testing::{pki, TestCertificate};
+    use tlsferry_wasm::verify::verify_chain;
+
+    fn pem(cert: TestCertificate) -> String {
+        cert.chain().iter().map(|c| to_pem(c)).collect()
+    }
+
+    fn trust(time: JsValue) -> Option<JsValue> {
+        Some(options(&[
+            ("caPem", pki::root_pem().into()),
+            ("time", time),
+        ]))
+    }
+
+    #[wasm_bindgen_test]
+    fn a_chain_verifies_offline_with_the_verdict_of_a_handshake() {
+        let at = JsValue::from_f64(pki::CLOCK as f64);
+        let ok = verify_chain(
+            &pem(TestCertificate::Valid),
+            pki::SERVER_NAME,
+            trust(at.clone()),
+        )
+        .unwrap();
+        assert_eq!(prop(&ok, "ok"), JsValue::TRUE);
+        let chain: Array = prop(&ok, "chain").unchecked_into();
+        assert_eq!(chain.length(), 2);
+        // A Date is the same instant as Unix seconds.
+        let date: JsValue = Date::new(&JsValue::from_f64(pki::CLOCK as f64 * 1000.0)).into();
+        verify_chain(&pem(TestCertificate::Valid), pki::SERVER_NAME, trust(date)).unwrap();
+
+        for cert in TestCertificate::ALL {
+            let Some(expected) = cert.expected_code() else {
+                continue;
+            };
+            let err = err_of(verify_chain(
+                &pem(cert),
+                pki::SERVER_NAME,
+                trust(at.clone()),
+            ));
+            assert_eq!(code(&err), expected, "{cert:?}");
+            assert!(
+                prop(&err, "report").as_string().is_some(),
+                "{cert:?} has a report"
+            );
+            let sent: Array = prop(&err, "peerCertificates").unchecked_into();
+            assert_eq!(sent.length() as usize, cert.chain().len());
+        }
+        // Ten years later the valid chain has expired.
+        let later = JsValue::from_f64(pki::CLOCK as f64 + 10.0 * 365.0 * 86400.0);
+        let err = err_of(verify_chain(
+            &pem(TestCertificate::Valid),
+            pki::SERVER_NAME,
+            trust(later),
+        ));
+        assert_eq!(code(&err), "CERT_EXPIRED");
+        assert!(prop(&err, "notAfter").is_instance_of::<Date>());
+    }
+
+    #[wasm_bindgen_test]
+    fn bad_inputs_are_config_errors_naming_them() {
+        let valid = pem(TestCertificate::Valid);
+        let cases: Vec<(&str, Option<JsValue>, &str)> = vec![
+            (
+                "garbage",
+                None,
+                "chainPem: no \"BEGIN CERTIFICATE\" block found",
+            ),
+            (
+                &valid,
+                Some(options(&[("insecure", JsValue::TRUE)])),
+                "insecure is not an option",
+            ),
+            (
+                &valid,
+                Some(options(&[("CaPem", "x".into())])),
+                "(did you mean \"caPem\"?)",
+            ),
+            (
+                &valid,
+                Some(options(&[("time", "soon".into())])),
+                "time must be",
+            ),
+            (
+                &valid,
+                Some(options(&[("time", JsValue::from_f64(-1.0))])),
+                "time must be",
+            ),
+            (
+                &valid,
+                Some(options(&[("caPem", "not a pem".into())])),
+                "CA certificates",
+            ),
+            (
+                &valid,
+                Some(JsValue::from_str("x")),
+                "options must be an object",
+            ),
+        ];
+        for (chain, opts, needle) in cases {
+            let err = err_of(verify_chain(chain, pki::SERVER_NAME, opts));
+            assert_eq!(code(&err), "CONFIG");
+            let message = prop(&err, "message").as_string().unwrap();
+            assert!(message.contains(needle), "{message:?} should say {needle}");
+        }
+        let err = err_of(verify_chain(
+            &valid,
+            "not a name!",
+            trust(JsValue::UNDEFINED),
+        ));
+        assert_eq!(code(&err), "INVALID_SERVER_NAME");
+    }
 }

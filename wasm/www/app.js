@@ -92,6 +92,7 @@ $("form").addEventListener("submit", async (ev) => {
       ["Cipher suite", info.cipherSuite],
       ["Key exchange", info.keyExchangeGroup ?? "—"],
       ["ALPN", info.alpn ?? "—"],
+      ["Session", info.resumed ? "resumed (no certificate sent; the chain below was verified before)" : "new (full handshake)"],
       ["Server name", `${info.serverName} (${info.verified ? "verified" : "NOT verified"})`],
       ["Handshake", `${ms} ms`],
     ];

@@ -2,7 +2,8 @@
 // workerd.js); each entry only sets where the wasm comes from and what tcpTransport() is.
 
 import { runtime } from "./runtime.js";
-import { tlsError } from "./errors.js";
+import { tlsError, asTlsError } from "./errors.js";
+import { init, verifyChainNow } from "./wasm.js";
 
 export { TlsError } from "./errors.js";
 export { TlsClient, init, initSync } from "./wasm.js";
@@ -29,4 +30,22 @@ export function tcpTransport(host, port, options = {}) {
     );
   }
   return runtime.tcp(host, port, options);
+}
+
+/**
+ * Verifies a PEM chain (leaf first, as a server sends it) for `serverName` offline,
+ * exactly as a handshake with the same trust options would: resolves to
+ * { ok: true, chain }, or rejects with the TlsError the handshake would give
+ * (CERT_EXPIRED, CERT_HOSTNAME_MISMATCH, … with report, presentedNames, notAfter), or
+ * CONFIG. options: caPem, extraCaPem, time (a Date or Unix seconds).
+ */
+export async function verifyChain(chainPem, serverName, options) {
+  if (typeof chainPem !== "string") throw tlsError("CONFIG", "verifyChain(): chainPem must be a string (PEM)");
+  if (typeof serverName !== "string") throw tlsError("CONFIG", "verifyChain(): serverName must be a string");
+  await init();
+  try {
+    return verifyChainNow(chainPem, serverName, options);
+  } catch (e) {
+    throw asTlsError(e);
+  }
 }

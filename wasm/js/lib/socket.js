@@ -29,6 +29,7 @@ export const TLS_KEYS = [
   "insecure",
   "handshakeTimeoutMs",
   "idleTimeoutMs",
+  "resumption",
 ];
 
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for("Symbol.asyncDispose");
@@ -131,6 +132,29 @@ export class TlsSocket {
   close() {
     this.#closing ??= this.#closeAll();
     return this.#closing;
+  }
+
+  /**
+   * Keying material (RFC 8446 §7.5 / RFC 5705) of this connection: `length` bytes for
+   * `label` and an optional `context`, the same on the server's side, for channel
+   * binding. Once `opened` resolved and until the socket settles; throws a TlsError
+   * (LOCAL) otherwise.
+   */
+  exportKeyingMaterial(label, length, context) {
+    const client = this.#client;
+    if (client === null || this.#done) {
+      throw tlsError(
+        "LOCAL",
+        this.#done
+          ? "cannot export keying material: the connection is over (export it while the socket is open)"
+          : "cannot export keying material: the handshake has not completed (wait for opened)",
+      );
+    }
+    try {
+      return client.exportKeyingMaterial(label, length, context);
+    } catch (e) {
+      throw asTlsError(e);
+    }
   }
 
   /** `await using sock = connect(…)`: close() on leaving the scope. */

@@ -1,10 +1,10 @@
 // Loading the main wasm module (internal to js/; init and initSync are public).
 
-import initWasm, { initSync as initWasmSync, TlsClient } from "../../pkg/tlsferry_wasm.js";
+import initWasm, { initSync as initWasmSync, TlsClient, verifyChain as verifyChainNow } from "../../pkg/tlsferry_wasm.js";
 import { runtime } from "./runtime.js";
 import { tlsError } from "./errors.js";
 
-export { TlsClient };
+export { TlsClient, verifyChainNow };
 
 let ready;
 
