@@ -359,7 +359,7 @@ impl ConfigBuilder {
     }
 
     /// Offers only these cipher suites, in this order of preference, by IANA name
-    /// (e.g. `TLS13_CHACHA20_POLY1305_SHA256`).
+    /// (e.g. `TLS_CHACHA20_POLY1305_SHA256`; rustls' `TLS13_…` spellings are accepted too).
     pub fn cipher_suites<I, S>(mut self, names: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -609,8 +609,9 @@ fn version_of(v: &str) -> rustls::ProtocolVersion {
     }
 }
 
-/// A cipher suite's IANA name (`TLS_AES_128_GCM_SHA256`; rustls says `TLS13_…`).
-pub(crate) fn iana_suite_name(suite: rustls::CipherSuite) -> String {
+/// A cipher suite's IANA name (`TLS_AES_128_GCM_SHA256`; rustls says `TLS13_…`), or its
+/// number in hex when it has none.
+pub fn iana_suite_name(suite: rustls::CipherSuite) -> String {
     match suite.as_str() {
         Some(name) => match name.strip_prefix("TLS13_") {
             Some(rest) => format!("TLS_{rest}"),
@@ -689,7 +690,9 @@ fn pem_reason(e: &rustls::pki_types::pem::Error) -> String {
     match e {
         P::MissingSectionEnd { .. } => "missing END line".into(),
         P::IllegalSectionStart { .. } => "malformed BEGIN line".into(),
-        P::Base64Decode(m) => format!("invalid base64: {m}"),
+        P::Base64Decode(_) => {
+            "invalid base64 (a character outside the base64 alphabet, or bad padding)".into()
+        }
         P::NoItemsFound => "no PEM block found".into(),
         other => format!("{other:?}"),
     }

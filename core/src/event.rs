@@ -44,7 +44,7 @@ pub enum Event {
 pub struct ConnectionInfo {
     /// Protocol version.
     pub version: Version,
-    /// Cipher suite, by IANA name (e.g. `TLS13_AES_128_GCM_SHA256`).
+    /// Cipher suite, by IANA name (e.g. `TLS_AES_128_GCM_SHA256`).
     pub cipher_suite: String,
     /// Key-exchange group (e.g. `X25519`), if known.
     pub key_exchange_group: Option<String>,

@@ -105,8 +105,8 @@ mod verify;
 pub use cert::CertSummary;
 pub use client::{Client, Input};
 pub use config::{
-    parse_certificates, parse_private_key, Config, ConfigBuilder, Limits, TrustSummary, Version,
-    DEFAULT_SESSION_CACHE, MIN_RECEIVE_BUFFER,
+    iana_suite_name, parse_certificates, parse_private_key, Config, ConfigBuilder, Limits,
+    TrustSummary, Version, DEFAULT_SESSION_CACHE, MIN_RECEIVE_BUFFER,
 };
 pub use error::{
     Alert, CertificateError, CertificateFailure, ConfigError, Error, LocalError, PeerError,

@@ -161,6 +161,15 @@ async fn rustls_once(addr: SocketAddr, c: &tokio_rustls::TlsConnector, bulk: Opt
     request(&mut s, bulk).await
 }
 
+/// CPU time this thread has run, in seconds (`/proc/thread-self/schedstat`, nanoseconds;
+/// the client runs on the main thread, the server on its own).
+fn thread_cpu() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(0.0, |ns| ns as f64 / 1e9)
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     v[v.len() / 2]
@@ -189,6 +198,8 @@ fn main() {
         "tokio-rustls bulk MB/s",
     ];
     let mut samples: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    // Client CPU per handshake (µs): full and resumed, tlsferry then tokio-rustls.
+    let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); 4];
     rt.block_on(async {
         // Warm up both (and fill the session caches).
         ferry_once(addr, &clients.ferry_resume, None).await;
@@ -201,6 +212,7 @@ fn main() {
                     let ferry_first = (round + pass) % 2 == 0;
                     for who in [ferry_first, !ferry_first] {
                         let start = Instant::now();
+                        let cpu_start = thread_cpu();
                         match kind {
                             0 | 1 => {
                                 let resume = kind == 1;
@@ -223,6 +235,8 @@ fn main() {
                                 }
                                 let rate = hs as f64 / start.elapsed().as_secs_f64();
                                 samples[kind * 2 + usize::from(!who)].push(rate);
+                                let per = (thread_cpu() - cpu_start) / hs as f64 * 1e6;
+                                cpu[kind * 2 + usize::from(!who)].push(per);
                             }
                             _ => {
                                 let bytes = mib << 20;
@@ -242,8 +256,20 @@ fn main() {
         }
     });
     let m: Vec<f64> = samples.into_iter().map(median).collect();
+    let c: Vec<f64> = cpu.into_iter().map(median).collect();
     for (name, v) in names.iter().zip(&m) {
         println!("RESULT {name} {v:.1}");
+    }
+    for (name, v) in [
+        "tlsferry full client CPU us",
+        "tokio-rustls full client CPU us",
+        "tlsferry resumed client CPU us",
+        "tokio-rustls resumed client CPU us",
+    ]
+    .iter()
+    .zip(&c)
+    {
+        println!("RESULT {name} {v:.0}");
     }
     println!();
     println!("| measure ({rounds} rounds, medians) | tlsferry::tokio | tokio-rustls | ratio |");
@@ -263,4 +289,16 @@ fn main() {
             m[i * 2] / m[i * 2 + 1]
         );
     }
+    println!(
+        "| client CPU per full handshake | {:.0} µs | {:.0} µs | {:.2}× |",
+        c[0],
+        c[1],
+        c[1] / c[0]
+    );
+    println!(
+        "| client CPU per resumed handshake | {:.0} µs | {:.0} µs | {:.2}× |",
+        c[2],
+        c[3],
+        c[3] / c[2]
+    );
 }

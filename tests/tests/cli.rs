@@ -158,7 +158,7 @@ fn success_prints_the_reply_and_a_summary() {
     );
     let reply = out.stdout_text();
     assert!(
-        reply.starts_with("Hello from the tlsferry demo server (TLSv1.3, TLS13_"),
+        reply.starts_with("Hello from the tlsferry demo server (TLSv1.3, TLS_"),
         "{reply}"
     );
     assert!(reply.ends_with(GREETING_END), "{reply}");

@@ -149,8 +149,8 @@ fn serve(config: Arc<ServerConfig>, tcp: TcpStream, behaviour: Behaviour) -> io:
             let suite = tls
                 .conn
                 .negotiated_cipher_suite()
-                .and_then(|s| s.suite().as_str())
-                .unwrap_or("unknown suite");
+                .map(|s| tlsferry_core::iana_suite_name(s.suite()))
+                .unwrap_or_else(|| "unknown suite".into());
             let mut reply = format!(
                 "Hello from the tlsferry demo server ({version}, {suite}). You sent {n} bytes: "
             )

@@ -15,6 +15,8 @@ const SOCKET_KEYS = ["serverName", "allowHalfOpen", "signal", "highWaterMark", "
 
 /** How long a failed connection waits for its alert to be written before it closes. */
 const ALERT_GRACE_MS = 1000;
+/** After a clean close, how long the peer's remaining bytes are read and dropped. */
+const LINGER_MS = 5000;
 /** The TLS options TlsClient reads (src/options.rs, KNOWN_KEYS). */
 export const TLS_KEYS = [
   "alpn",
@@ -530,9 +532,38 @@ export class TlsSocket {
   /** Closes the transport after the queued writes (close_notify, alert) went out; only
    * then stops reading, since cancelling the readable may close the whole transport.
    * After a failure the writes get at most ALERT_GRACE_MS: the peer may not be reading. */
+  /** Drops what the transport still delivers until its end, or LINGER_MS. */
+  async #linger() {
+    const reader = this.#reader;
+    if (reader === undefined) return;
+    let timer;
+    const timeout = new Promise((resolve) => (timer = setTimeout(resolve, LINGER_MS)));
+    try {
+      for (;;) {
+        const r = await Promise.race([reader.read(), timeout.then(() => ({ done: true }))]);
+        if (r.done) break;
+      }
+    } catch {
+      // the transport failed or was cancelled: nothing more to drain
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async #closeTransport(reason) {
     const cancel = () => this.#reader?.cancel(reason).catch(noop);
     if (this.#writer === undefined) return cancel();
+    if (reason === undefined && !this.#writerClosed) {
+      // A clean close: once our side is flushed and shut, read (and drop) what the peer
+      // still sends until it closes too, for at most LINGER_MS, before the transport is
+      // torn down. Tearing a TCP socket down with unread bytes (late session tickets, a
+      // reply nobody reads) makes the kernel send a reset, and a reset makes the peer
+      // drop what it has not read yet of ours: the writes close() promised to deliver.
+      this.#writerClosed = true;
+      await this.#writer.close();
+      this.#linger().finally(cancel);
+      return;
+    }
     try {
       if (!this.#writerClosed) {
         this.#writerClosed = true;
