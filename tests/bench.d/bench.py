@@ -43,7 +43,7 @@ JS_HS = env_int("JS_HS", 40)
 JS_BULK_MIB = env_int("JS_BULK_MIB", 64)
 JS_SLOW_MIB = env_int("JS_SLOW_MIB", 8)
 PROFILE = os.environ.get("PROFILE", "1") != "0"
-SECTIONS = os.environ.get("SECTIONS", "core,native,awslc,js,size,profile,bridge").split(",")
+SECTIONS = os.environ.get("SECTIONS", "core,native,aes256,tokio,awslc,js,size,profile,bridge").split(",")
 # The bridge next to websockify (tests/bench.d/bridge_bench.py).
 BRIDGE_TUNNELS = env_int("BRIDGE_TUNNELS", 10_000)  # idle tunnels held at once
 BRIDGE_WSFY_TUNNELS = env_int("BRIDGE_WSFY_TUNNELS", 1_000)  # websockify forks per tunnel: ~3 MiB each
@@ -502,6 +502,49 @@ def shorten(line):
     return line[:160]
 
 
+def aes256_section(client, cli, bulk, ec):
+    """Bulk from a Python ssl server left at OpenSSL's default TLS 1.3 order, which picks
+    TLS_AES_256_GCM_SHA384: the library, the CLI and Python's ssl client, interleaved."""
+    total = BULK_MIB * 1024 * 1024
+    addr = f"127.0.0.1:{bulk.match}"
+    clients = ["tlsferry (library)", "tlsferry CLI", "Python ssl"]
+    res = {"bulk": {c: [] for c in clients}, "info": {}}
+    for r in range(ROUNDS):
+        say(f"aes256: round {r + 1}/{ROUNDS}")
+        for c in clients[r % 3:] + clients[:r % 3]:
+            s0, t0 = bulk.cpu(), time.perf_counter()
+            if c == "tlsferry (library)":
+                _, _, _, text = timed([client, "bulk", addr, ec["ca"], str(total)], capture=True)
+                d = parse_ok(text)
+                res["info"]["lib"] = d
+                m = {"wall": float(d["wall"]), "cpu": float(d["cpu"])}
+            elif c == "tlsferry CLI":
+                w, cpu, _, _ = timed([cli, "connect", addr, "--cafile", ec["ca"], "--servername",
+                                      "localhost", "--send", f"{total}\n", "--output", "/dev/null"])
+                m = {"wall": w, "cpu": cpu}
+            else:
+                _, _, _, text = timed([sys.executable, HERE / "py_client.py", "bulk", addr, ec["ca"],
+                                       str(total)], capture=True)
+                d = parse_ok(text)
+                res["info"]["py"] = d
+                m = {"wall": float(d["wall"]), "cpu": float(d["cpu"])}
+            m["server_busy"] = (bulk.cpu() - s0) / (time.perf_counter() - t0)
+            res["bulk"][c].append(m)
+    return res
+
+
+def tokio_section():
+    """tests/benches/tokio_client.rs: tlsferry::tokio next to tokio-rustls, same provider."""
+    exe = os.environ.get("TOKIO_CLIENT_BIN")
+    if not exe:
+        return
+    _, _, _, text = timed([exe], capture=True,
+                          env=dict(os.environ, ROUNDS=str(max(3, ROUNDS // 2)), HS="200", MIB=str(BULK_MIB // 2)))
+    RESULTS["tokio"] = {"table": "\n".join(l for l in text.splitlines() if l.startswith("|")),
+                        "values": {l[7:].rsplit(" ", 1)[0]: float(l.rsplit(" ", 1)[1])
+                                   for l in text.splitlines() if l.startswith("RESULT ")}}
+
+
 # ----- report -----
 
 def fmt(x, digits=0):
@@ -727,6 +770,41 @@ def render(m):
         goals.append((f"wasm ≤ 250 KB gzip with the Mozilla roots: {fmt(z['opt_gz'])} B gzip after wasm-opt",
                       z["opt_gz"] <= 250_000))
 
+    if "aes256" in RESULTS:
+        res = RESULTS["aes256"]
+        L.append("\n### 2b. Native bulk from a server that picks AES-256-GCM\n")
+        L.append(f"Python `ssl` server at OpenSSL's default TLS 1.3 order, which picks "
+                 f"`{res['info'].get('py', {}).get('suite', 'TLS_AES_256_GCM_SHA384')}` "
+                 f"(the library negotiated `{res['info'].get('lib', {}).get('suite', '?')}`); "
+                 f"{BULK_MIB} MiB per transfer, {ROUNDS} interleaved rounds, medians; CPU is the client's.\n")
+        L.append("| client | MB/s | CPU s/GB | ÷ Python (wall) | ÷ Python (CPU per byte) | server busy |")
+        L.append("|---|---:|---:|---:|---:|---:|")
+        total = BULK_MIB * 1024 * 1024
+        py = res["bulk"]["Python ssl"]
+        py_mb = statistics.median(total / m["wall"] / 1e6 for m in py)
+        py_cpu = statistics.median(m["cpu"] / (total / 1e9) for m in py)
+        for c, ms in res["bulk"].items():
+            mb = statistics.median(total / m["wall"] / 1e6 for m in ms)
+            cpu = statistics.median(m["cpu"] / (total / 1e9) for m in ms)
+            busy = statistics.median(m["server_busy"] for m in ms)
+            L.append(f"| {c} | {fmt(mb)} | {fmt(cpu, 3)} | {fmt(mb / py_mb, 2)}× | {fmt(py_cpu / cpu, 2)}× | "
+                     f"{busy * 100:.0f} % |")
+            if c != "Python ssl":
+                goals.append((f"AES-256-GCM bulk, {c} ≥ 1.0× Python: {mb / py_mb:.2f}× wall clock, "
+                              f"{py_cpu / cpu:.2f}× by CPU per byte", mb >= py_mb and cpu <= py_cpu))
+
+    if "tokio" in RESULTS:
+        L.append("\n### 2c. `tlsferry::tokio` next to tokio-rustls\n")
+        L.append("`cargo bench -p tlsferry-tests --bench tokio_client`: both clients with the same pure-Rust "
+                 "provider against the same in-process rustls server, interleaved; ratios above 1 mean "
+                 "tlsferry is faster (or uses less CPU).\n")
+        L.append(RESULTS["tokio"]["table"])
+        v = RESULTS["tokio"]["values"]
+        for what, a, b in (("full handshakes/s", "tlsferry full hs/s", "tokio-rustls full hs/s"),
+                           ("bulk MB/s", "tlsferry bulk MB/s", "tokio-rustls bulk MB/s")):
+            if a in v and b in v:
+                goals.append((f"tokio {what} at least tokio-rustls': {v[a] / v[b]:.2f}×", v[a] >= 0.97 * v[b]))
+
     if "bridge" in RESULTS:
         L.append("\n### 6. `tlsferry bridge` next to websockify\n")
         bl, bg = bridge_tables(RESULTS["bridge"])
@@ -765,6 +843,8 @@ def write_report(m):
 SECTION_KEYS = {
     "core": ["core_overhead", "idle_memory", "idle_bytes"],
     "native": ["native"],
+    "aes256": ["aes256"],
+    "tokio": ["tokio"],
     "awslc": ["awslc"],
     "js": ["js"],
     "size": ["wasm_sizes"],
@@ -813,6 +893,13 @@ def main():
         bulk = start([sys.executable, HERE / "bulk_server.py", "--cert", ec["cert"], "--key", ec["key"]],
                      r"PORT (\d+)", env=dict(os.environ, OPENSSL_CONF=str(cnf)))
         pkis = {"ec": ec, "rsa": rsa}
+        if "aes256" in SECTIONS:
+            # OpenSSL's own default order (TLS_AES_256_GCM_SHA384 first), as most servers run.
+            bulk256 = start([sys.executable, HERE / "bulk_server.py", "--cert", ec["cert"], "--key", ec["key"]],
+                            r"PORT (\d+)")
+            RESULTS["aes256"] = aes256_section(P["client"], P["cli"], bulk256, ec)
+        if "tokio" in SECTIONS:
+            tokio_section()
         if "native" in SECTIONS:
             RESULTS["native"] = native_section("rustcrypto", P["client"], P["cli"], pkis, bulk, ec)
             RESULTS["native"]["time_v"] = peak_rss_time_v(P["cli"], bulk.match, ec["ca"])
