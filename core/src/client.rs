@@ -23,6 +23,9 @@ pub enum Input<'a> {
     /// Ciphertext received from the transport, at most
     /// [`Client::receive_capacity`] bytes.
     Receive(Instant, &'a [u8]),
+    /// The driver wrote this many bytes of ciphertext at the start of
+    /// [`Client::receive_buffer`] (no copy: what `Receive` does for a slice the driver owns).
+    Received(Instant, usize),
     /// The transport reached end of stream (the peer closed its side).
     Eof(Instant),
     /// Time passed; checks the deadlines.
@@ -130,6 +133,15 @@ impl Client {
             .saturating_sub(self.tls.buffered_incoming())
     }
 
+    /// Room to read ciphertext into directly: [`Client::receive_capacity`] bytes of the
+    /// core's own buffer. Read from the transport into its start, then feed
+    /// [`Input::Received`] with the count: the bytes are not copied again. (Feeding
+    /// anything else first discards what was written here.)
+    pub fn receive_buffer(&mut self) -> &mut [u8] {
+        let room = self.receive_capacity();
+        self.tls.spare(room)
+    }
+
     /// How many plaintext bytes [`Client::send`] accepts now.
     pub fn send_capacity(&self) -> usize {
         self.config
@@ -213,6 +225,18 @@ impl Client {
                 }
                 self.last_receive = now;
                 self.tls.push_incoming(bytes);
+                self.pump()
+            }
+            Input::Received(now, n) => {
+                if self.eof {
+                    return Err(Error::Local(LocalError::InputAfterEof));
+                }
+                let capacity = self.receive_capacity();
+                if n > capacity {
+                    return Err(Error::Local(LocalError::ReceiveBufferFull { capacity }));
+                }
+                self.last_receive = now;
+                self.tls.commit(n);
                 self.pump()
             }
             Input::Eof(_) => {

@@ -181,15 +181,32 @@ impl Pump {
         self.after_write();
     }
 
-    /// Feeds ciphertext read from the transport (at most [`Pump::receive_room`] bytes).
-    /// A TLS failure is not returned here: it stays in the client, so the caller can
-    /// first hand out data that preceded it ([`Pump::check_failed`] reports it).
-    pub(crate) fn receive(&mut self, bytes: &[u8], now: Instant) -> io::Result<()> {
-        self.stats.ciphertext_received += bytes.len() as u64;
-        if let Some(t) = self.tap.get() {
-            t.received(bytes);
+    /// Reads ciphertext with `read` straight into the core's buffer (at most `max` bytes,
+    /// no copy) and feeds it. The inner result is the transport's: `Ok(0)` is its end of
+    /// stream (fed as EOF), an error of `read` feeds nothing. The outer error is a
+    /// non-fatal misuse reported by the core.
+    pub(crate) fn read_from(
+        &mut self,
+        max: usize,
+        now: impl Fn() -> Instant,
+        read: impl FnOnce(&mut [u8]) -> io::Result<usize>,
+    ) -> io::Result<io::Result<usize>> {
+        let buf = self.client.receive_buffer();
+        let room = buf.len().min(max);
+        let n = match read(buf.get_mut(..room).unwrap_or_default()) {
+            Ok(n) => n.min(room),
+            Err(e) => return Ok(Err(e)),
+        };
+        if n == 0 {
+            self.receive_eof(now())?;
+            return Ok(Ok(0));
         }
-        self.feed(Input::Receive(now, bytes))
+        self.stats.ciphertext_received += n as u64;
+        if let Some(t) = self.tap.get() {
+            t.received(self.client.receive_buffer().get(..n).unwrap_or_default());
+        }
+        self.feed(Input::Received(now(), n))?;
+        Ok(Ok(n))
     }
 
     /// The transport reached end of stream.

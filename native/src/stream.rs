@@ -128,8 +128,6 @@ pub struct TlsStream<S> {
     /// The read timeout last given to the transport, so an unchanged one is not set again
     /// (one `setsockopt` per read otherwise); `None` when unknown.
     applied_timeout: Option<Option<Duration>>,
-    /// Transport read buffer.
-    buf: Vec<u8>,
 }
 
 impl<S> fmt::Debug for TlsStream<S> {
@@ -173,7 +171,6 @@ impl<S: Read + Write> TlsStream<S> {
             set_timeout: None,
             read_timeout: None,
             applied_timeout: None,
-            buf: vec![0; READ_BUFFER],
         }
     }
 
@@ -358,25 +355,20 @@ impl<S: Read + Write> TlsStream<S> {
                 self.applied_timeout = Some(timeout);
             }
         }
-        let cap = self.pump.receive_room().min(self.buf.len());
-        if cap == 0 {
+        if self.pump.receive_room() == 0 {
             // Cannot happen with the core's minimum receive buffer; never spin.
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "the peer's data does not fit the receive buffer",
             ));
         }
-        let buf = self.buf.get_mut(..cap).unwrap_or_default();
-        match self.io.read(buf) {
-            Ok(0) => {
-                self.pump.receive_eof(Instant::now())?;
-                self.write_out()
-            }
-            Ok(n) => {
-                let chunk = self.buf.get(..n).unwrap_or_default();
-                self.pump.receive(chunk, Instant::now())?;
-                self.write_out()
-            }
+        // Straight into the core's buffer: the ciphertext is not copied again.
+        let io = &mut self.io;
+        match self
+            .pump
+            .read_from(READ_BUFFER, Instant::now, |buf| io.read(buf))?
+        {
+            Ok(_) => self.write_out(),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
             Err(e) if is_transient(&e) => {
                 let now = Instant::now();

@@ -64,8 +64,6 @@ fn now() -> Instant {
 pub struct TlsStream<S> {
     io: S,
     pump: Pump,
-    /// Transport read buffer, allocated on the first read.
-    buf: Vec<u8>,
     /// The timer for the core's deadline, and the deadline it is set for.
     timer: Option<(Pin<Box<Sleep>>, Instant)>,
     wakers: Arc<Wakers>,
@@ -147,7 +145,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> TlsStream<S> {
         TlsStream {
             io,
             pump: Pump::new(client),
-            buf: Vec::new(),
             timer: None,
             waker: Waker::from(wakers.clone()),
             wakers,
@@ -281,28 +278,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> TlsStream<S> {
             self.timer = None;
         }
         if self.pump.wants_read() {
-            let room = self.pump.receive_room().min(READ_BUFFER);
-            if self.buf.len() < room {
-                self.buf.resize(READ_BUFFER, 0);
-            }
-            let mut rb = ReadBuf::new(self.buf.get_mut(..room).unwrap_or_default());
-            match Pin::new(&mut self.io).poll_read(&mut cx, &mut rb) {
-                Poll::Ready(Ok(())) => {
-                    let n = rb.filled().len();
-                    if n == 0 {
-                        self.pump.receive_eof(now())?;
-                    } else {
-                        let chunk = self.buf.get(..n).unwrap_or_default();
-                        self.pump.receive(chunk, now())?;
+            // Straight into the core's buffer: the ciphertext is not copied again.
+            let io = &mut self.io;
+            let mut pending = false;
+            let read = self.pump.read_from(READ_BUFFER, now, |buf| {
+                let mut rb = ReadBuf::new(buf);
+                match Pin::new(io).poll_read(&mut cx, &mut rb) {
+                    Poll::Ready(Ok(())) => Ok(rb.filled().len()),
+                    Poll::Ready(Err(e)) => Err(e),
+                    Poll::Pending => {
+                        pending = true;
+                        Err(io::ErrorKind::WouldBlock.into())
                     }
-                    // Answers (handshake messages, alerts) go out on the next round.
-                    return Poll::Ready(Ok(()));
                 }
-                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {
-                    return Poll::Ready(Ok(()))
-                }
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(self.pump.transport_error(e))),
-                Poll::Pending => {}
+            })?;
+            match read {
+                // Answers (handshake messages, alerts) go out on the next round.
+                Ok(_) => return Poll::Ready(Ok(())),
+                Err(_) if pending => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => return Poll::Ready(Ok(())),
+                Err(e) => return Poll::Ready(Err(self.pump.transport_error(e))),
             }
         }
         if progressed {

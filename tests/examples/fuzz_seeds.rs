@@ -52,11 +52,29 @@ fn main() {
             // ClientHello it sends, so the whole handshake and the data decrypt.
             for behaviour in &behaviours {
                 let sel = vbit | alpn | SEL_DANGEROUS | SEL_SEEDED;
-                write(&flights, &mut n, "seeded", sel, record(version, alpn != 0, behaviour, Some(sel), TestCertificate::Valid));
+                write(
+                    &flights,
+                    &mut n,
+                    "seeded",
+                    sel,
+                    record(
+                        version,
+                        alpn != 0,
+                        behaviour,
+                        Some(sel),
+                        TestCertificate::Valid,
+                    ),
+                );
             }
             // Clients that verify: every certificate verdict.
             for cert in TestCertificate::ALL {
-                write(&flights, &mut n, "verdict", vbit | alpn, record(version, alpn != 0, &behaviours[0], None, cert));
+                write(
+                    &flights,
+                    &mut n,
+                    "verdict",
+                    vbit | alpn,
+                    record(version, alpn != 0, &behaviours[0], None, cert),
+                );
             }
         }
     }

@@ -272,3 +272,42 @@ fn canonical_scenario_matches_the_golden_digest() {
     let golden = std::fs::read_to_string(&path).unwrap();
     assert_eq!(hex, golden.trim());
 }
+
+/// The no-copy input path (`receive_buffer` + `Input::Received`) gives the same session,
+/// byte for byte, fragmented or not; misuse of it is a typed local error.
+#[test]
+fn reading_into_the_receive_buffer_is_the_same_session() {
+    let run = |in_place: bool, fragment: usize| {
+        let mut p = Pair::new(Scenario::new().behaviour(ServerBehaviour::Echo)).unwrap();
+        p.in_place = in_place;
+        p.fragment = fragment;
+        let data: Vec<u8> = (0..300_000u32).map(|i| i as u8).collect();
+        let mut off = 0;
+        while off < data.len() {
+            off += p.client.send(&data[off..]).unwrap();
+            p.drive().unwrap();
+        }
+        p.client.close().unwrap();
+        p.drive().unwrap();
+        assert_eq!(p.client_received(), &data[..]);
+        p.wire_digest()
+    };
+    let copied = run(false, usize::MAX);
+    assert_eq!(run(true, usize::MAX), copied);
+    assert_eq!(run(true, 333), copied);
+
+    let mut p = Pair::new(Scenario::new()).unwrap();
+    let room = p.client.receive_buffer().len();
+    assert_eq!(room, p.client.receive_capacity());
+    // Asking twice before committing keeps what was written.
+    p.client.receive_buffer()[0] = 22;
+    assert_eq!(p.client.receive_buffer()[0], 22);
+    let err = p
+        .client
+        .handle_input(tlsferry_core::Input::Received(p.now, room + 1))
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        tlsferry_core::Error::Local(tlsferry_core::LocalError::ReceiveBufferFull { .. })
+    ));
+}

@@ -9,7 +9,8 @@
 //! | kind | operation |
 //! |---|---|
 //! | 0 | receive the next `u16` (big-endian) bytes |
-//! | 1, 7 | receive the next `param + 1` bytes (small fragments) |
+//! | 1 | receive the next `param + 1` bytes (small fragments) |
+//! | 7 | the same through `receive_buffer` + `Input::Received` (the no-copy path) |
 //! | 2 | receive the next `u8 + 1` bytes |
 //! | 3 | tick, `param × 500 ms` later |
 //! | 4 | transport EOF |
@@ -187,7 +188,18 @@ pub fn server_bytes(data: &[u8]) -> Outcome {
                 };
                 let (chunk, tail) = rest.split_at(len.min(rest.len()));
                 rest = tail;
-                client.handle_input(Input::Receive(now, chunk))
+                if kind == 7 {
+                    // The no-copy path: written into the client's buffer, then Received
+                    // (what does not fit is cut, as a short read would leave it).
+                    let buf = client.receive_buffer();
+                    let n = chunk.len().min(buf.len());
+                    if let (Some(to), Some(from)) = (buf.get_mut(..n), chunk.get(..n)) {
+                        to.copy_from_slice(from);
+                    }
+                    client.handle_input(Input::Received(now, n))
+                } else {
+                    client.handle_input(Input::Receive(now, chunk))
+                }
             }
             3 => {
                 now = now + Duration::from_millis(500 * param as u64);

@@ -86,10 +86,14 @@ pub(crate) struct Io<'a> {
 /// consumed yet.
 pub(crate) struct Tls<C = UnbufferedClientConnection> {
     conn: C,
+    /// Ciphertext storage: bytes `start..end` are live; the rest is room that a driver
+    /// may read into directly ([`Tls::spare`]). Kept while bytes flow, dropped when empty.
     incoming: Vec<u8>,
     /// Bytes at the front of `incoming` that rustls has discarded; compacted once per
     /// pump instead of after every record.
     start: usize,
+    /// End of the received bytes in `incoming`.
+    end: usize,
     /// Stream position of `incoming[0]` (bytes compacted away so far).
     base: usize,
     /// The server random, read from the ServerHello for TLS 1.2 exporters.
@@ -135,6 +139,7 @@ impl<C: Conn> Tls<C> {
             conn,
             incoming: Vec::new(),
             start: 0,
+            end: 0,
             base: 0,
             server_random: ServerRandom::default(),
             flags: Flags::default(),
@@ -162,33 +167,49 @@ impl<C: Conn> Tls<C> {
 
     /// Ciphertext received but not yet consumed by rustls.
     pub(crate) fn buffered_incoming(&self) -> usize {
-        self.incoming.len() - self.start
+        self.end - self.start
     }
 
     /// Appends received ciphertext.
     pub(crate) fn push_incoming(&mut self, bytes: &[u8]) {
+        if let Some(room) = self.spare(bytes.len()).get_mut(..bytes.len()) {
+            room.copy_from_slice(bytes);
+        }
+        self.commit(bytes.len());
+    }
+
+    /// `room` bytes of storage right after the received ones, for a driver to read into
+    /// without a copy; [`Tls::commit`] then says how many it wrote.
+    pub(crate) fn spare(&mut self, room: usize) -> &mut [u8] {
         self.compact();
-        self.incoming.extend_from_slice(bytes);
-        self.server_random.scan(&self.incoming, self.base);
+        let want = self.end.saturating_add(room);
+        if self.incoming.len() < want {
+            self.incoming.resize(want, 0);
+        }
+        self.incoming.get_mut(self.end..want).unwrap_or_default()
+    }
+
+    /// `n` bytes were written at the start of the last [`Tls::spare`].
+    pub(crate) fn commit(&mut self, n: usize) {
+        self.end = self.end.saturating_add(n).min(self.incoming.len());
+        let received = self.incoming.get(..self.end).unwrap_or_default();
+        self.server_random.scan(received, self.base);
     }
 
     /// Drops the discarded prefix; rustls only ever sees the live part.
     fn compact(&mut self) {
         if self.start > 0 {
-            let n = self.start.min(self.incoming.len());
-            self.incoming.drain(..n);
+            let n = self.start.min(self.end);
+            self.incoming.copy_within(n..self.end, 0);
+            self.end -= n;
             self.base += n;
             self.start = 0;
-        }
-        // An idle connection holds no receive buffer.
-        if self.incoming.is_empty() {
-            self.incoming = Vec::new();
         }
     }
 
     /// The part of `incoming` rustls has not discarded.
-    fn live(incoming: &mut [u8], start: usize) -> &mut [u8] {
-        incoming.get_mut(start..).unwrap_or_default()
+    fn live(incoming: &mut [u8], start: usize, end: usize) -> &mut [u8] {
+        incoming.get_mut(start..end).unwrap_or_default()
     }
 
     pub(crate) fn is_handshaking(&self) -> bool {
@@ -245,6 +266,10 @@ impl<C: Conn> Tls<C> {
     pub(crate) fn pump(&mut self, io: &mut Io<'_>) -> Result<(), PumpError> {
         let result = self.pump_inner(io);
         self.compact();
+        // An idle connection holds no receive buffer (a busy one keeps it for the next read).
+        if self.end == 0 {
+            self.incoming = Vec::new();
+        }
         if io.received.is_empty() {
             // Reserved for records that carried no data: an idle connection holds nothing.
             io.received.shrink_to_fit();
@@ -256,9 +281,9 @@ impl<C: Conn> Tls<C> {
         loop {
             // Plaintext is never longer than the ciphertext it came in.
             let pending = self.buffered_incoming();
-            let UnbufferedStatus { mut discard, state } = self
-                .conn
-                .process(Self::live(&mut self.incoming, self.start));
+            let UnbufferedStatus { mut discard, state } =
+                self.conn
+                    .process(Self::live(&mut self.incoming, self.start, self.end));
             let state = match state {
                 Ok(state) => state,
                 Err(e) => {
@@ -330,9 +355,9 @@ impl<C: Conn> Tls<C> {
     pub(crate) fn flush_alert(&mut self, outgoing: &mut Vec<u8>) {
         // Exactly one call: the alert is the only queued record, and a second call would
         // deframe the offending bytes again.
-        let UnbufferedStatus { state, .. } = self
-            .conn
-            .process(Self::live(&mut self.incoming, self.start));
+        let UnbufferedStatus { state, .. } =
+            self.conn
+                .process(Self::live(&mut self.incoming, self.start, self.end));
         if let Ok(ConnectionState::EncodeTlsData(mut enc)) = state {
             let _ = encode(&mut enc, outgoing);
         }

@@ -455,6 +455,9 @@ pub struct Pair {
     pub now: Instant,
     /// Largest chunk delivered to the client at once (default: all that fits).
     pub fragment: usize,
+    /// Feed the client by writing into [`Client::receive_buffer`] and
+    /// [`Input::Received`] (the no-copy path) instead of [`Input::Receive`].
+    pub in_place: bool,
     config: Config,
     server_config: Arc<ServerConfig>,
     scenario: Scenario,
@@ -510,6 +513,7 @@ impl Pair {
             server,
             now,
             fragment: usize::MAX,
+            in_place: false,
             config,
             server_config,
             scenario,
@@ -699,7 +703,18 @@ impl Pair {
             }
             let (chunk, tail) = rest.split_at(n);
             self.flights.push(chunk.to_vec());
-            let result = self.client.handle_input(Input::Receive(self.now, chunk));
+            let result = if self.in_place {
+                let buf = self.client.receive_buffer();
+                match buf.get_mut(..n) {
+                    Some(room) => {
+                        room.copy_from_slice(chunk);
+                        self.client.handle_input(Input::Received(self.now, n))
+                    }
+                    None => self.client.handle_input(Input::Receive(self.now, chunk)),
+                }
+            } else {
+                self.client.handle_input(Input::Receive(self.now, chunk))
+            };
             self.drain_client();
             result?;
             rest = tail;

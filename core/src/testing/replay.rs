@@ -122,6 +122,11 @@ impl RecordingClient {
             Input::Receive(_, bytes) if live && bytes.len() <= self.client.receive_capacity() => {
                 self.recorder.received(bytes)
             }
+            Input::Received(_, n) if live && n <= self.client.receive_capacity() => {
+                // The bytes sit at the start of the client's receive buffer.
+                let bytes = self.client.receive_buffer().get(..n).unwrap_or_default();
+                self.recorder.received(bytes)
+            }
             Input::Eof(_) if live => {
                 self.eof = true;
                 self.recorder.eof();
@@ -129,6 +134,11 @@ impl RecordingClient {
             _ => {}
         }
         self.client.handle_input(input)
+    }
+
+    /// [`Client::receive_buffer`]: read into it, then feed [`Input::Received`].
+    pub fn receive_buffer(&mut self) -> &mut [u8] {
+        self.client.receive_buffer()
     }
 
     /// [`Client::send`], recording the plaintext accepted.
