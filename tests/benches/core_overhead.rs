@@ -252,10 +252,34 @@ fn main() {
 
     let pki = TestPki::new(KeyKind::EcdsaP256);
     let server_cfg = server_config(&pki.server, &[&rustls::version::TLS13], &[], None);
+    // Full handshakes only, on every client here (tlsferry resumes by default).
     let ferry_cfg = client_config(&pki)
         .cipher_suites(["TLS13_AES_128_GCM_SHA256"])
+        .resumption(false)
         .build()
         .unwrap();
+    // The cost of post-quantum key exchange: the same client offering X25519 alone (the
+    // server, on the same provider, negotiates X25519MLKEM768 whenever it is offered).
+    let x25519_cfg = {
+        let mut provider = tlsferry_core::default_provider();
+        provider
+            .kx_groups
+            .retain(|g| g.name() == rustls::NamedGroup::X25519);
+        client_config(&pki)
+            .cipher_suites(["TLS13_AES_128_GCM_SHA256"])
+            .crypto_provider(Arc::new(provider))
+            .resumption(false)
+            .build()
+            .unwrap()
+    };
+    assert_eq!(
+        handshake(|o| Ferry::new(&ferry_cfg, o), &server_cfg)
+            .2
+            .negotiated_key_exchange_group()
+            .map(|g| g.name()),
+        Some(rustls::NamedGroup::X25519MLKEM768),
+        "the default client and this server should agree on the hybrid group"
+    );
     // The same provider, roots and suite for raw rustls.
     let raw_cfg = {
         let mut roots = rustls::RootCertStore::empty();
@@ -269,24 +293,25 @@ fn main() {
             .unwrap()
             .with_root_certificates(roots)
             .with_no_client_auth();
-        // Full handshakes only: tlsferry verifies every connection (no resumption).
         cfg.resumption = rustls::client::Resumption::disabled();
         Arc::new(cfg)
     };
 
-    let (mut hs_ferry, mut hs_raw) = (Vec::new(), Vec::new());
+    let (mut hs_ferry, mut hs_raw, mut hs_x25519) = (Vec::new(), Vec::new(), Vec::new());
     let (mut bulk_ferry, mut bulk_raw) = (Vec::new(), Vec::new());
     let mut aead = Vec::new();
     let total = bulk_mib * 1024 * 1024;
     for round in 0..rounds {
         // Handshakes, interleaved one by one.
-        let (mut tf, mut tr) = (Duration::ZERO, Duration::ZERO);
+        let (mut tf, mut tr, mut tx) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
         for _ in 0..handshakes_per_round {
             tf += handshake(|o| Ferry::new(&ferry_cfg, o), &server_cfg).0;
             tr += handshake(|o| Raw::new(raw_cfg.clone(), o), &server_cfg).0;
+            tx += handshake(|o| Ferry::new(&x25519_cfg, o), &server_cfg).0;
         }
         hs_ferry.push(handshakes_per_round as f64 / tf.as_secs_f64());
         hs_raw.push(handshakes_per_round as f64 / tr.as_secs_f64());
+        hs_x25519.push(handshakes_per_round as f64 / tx.as_secs_f64());
 
         // Bulk receive: decrypt the same amount on each side.
         let (_, mut f, mut fs) = handshake(|o| Ferry::new(&ferry_cfg, o), &server_cfg);
@@ -318,6 +343,13 @@ fn main() {
     println!("| measure (client CPU, in memory, TLS 1.3, ECDSA P-256, AES-128-GCM) | tlsferry-core | raw rustls unbuffered | tlsferry / raw |");
     println!("|---|---|---|---|");
     println!("| full handshakes per second (median of {rounds} rounds × {handshakes_per_round}) | {hf:.0} | {hr:.0} | {:.3} |", hf / hr);
+    let hx = median(&mut hs_x25519);
+    println!(
+        "| post-quantum cost: client CPU per full handshake, X25519MLKEM768 (default) vs X25519 only | {:.0} µs | {:.0} µs (X25519 only) | {:.2}× |",
+        1e6 / hf,
+        1e6 / hx,
+        hx / hf
+    );
     let a = median(&mut aead);
     println!("| bulk receive MB/s ({bulk_mib} MiB in 16 KiB records, median of {rounds}) | {bf:.0} | {br:.0} | {:.3} |", bf / br);
     println!("| raw AES-128-GCM open of 16 KiB records, same provider (MB/s) | {a:.0} (tlsferry bulk = {:.0} % of it) | | |", bf / a * 100.0);
