@@ -34,6 +34,8 @@ mod chacha;
 mod hash;
 mod hmac;
 mod record;
+#[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
+mod simd;
 mod suites;
 
 pub use suites::*;
