@@ -11,7 +11,7 @@ use core::time::Duration;
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, Der, PrivateKeyDer, TrustAnchor};
 use rustls::time_provider::TimeProvider;
 use rustls::{ClientConfig, KeyLog, RootCertStore};
 
@@ -106,7 +106,8 @@ pub struct Config {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TrustSummary {
-    /// Whether the built-in Mozilla roots (webpki-roots) are trusted.
+    /// Whether the built-in Mozilla roots (webpki-roots: compiled in, or supplied as
+    /// data with [`ConfigBuilder::builtin_roots`]) are trusted.
     pub mozilla_roots: bool,
     /// Roots added from PEM or DER and in use.
     pub added: usize,
@@ -209,8 +210,10 @@ impl Config {
 /// Where trusted roots come from.
 #[derive(Clone, Debug, Default)]
 struct Roots {
-    /// Leave out the Mozilla roots (set by `root_certificates_pem`).
+    /// Leave out the built-in roots (set by `root_certificates_pem`).
     replace_builtin: bool,
+    /// The built-in roots as data (`builtin_roots`), in place of the compiled-in ones.
+    builtin_data: Option<&'static [u8]>,
     extra: Vec<CertificateDer<'static>>,
 }
 
@@ -219,7 +222,10 @@ impl Roots {
     fn store(&self) -> Result<(RootCertStore, TrustSummary), ConfigError> {
         let mut store = RootCertStore::empty();
         if !self.replace_builtin {
-            store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            match self.builtin_data {
+                Some(data) => store.roots.extend(decode_trust_anchors(data)?),
+                None => add_compiled_in_roots(&mut store)?,
+            }
         }
         let mut summary = TrustSummary {
             mozilla_roots: !self.replace_builtin,
@@ -248,6 +254,115 @@ impl Roots {
         }
         Ok((store, summary))
     }
+}
+
+#[cfg(feature = "mozilla-roots")]
+fn add_compiled_in_roots(store: &mut RootCertStore) -> Result<(), ConfigError> {
+    store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    Ok(())
+}
+
+#[cfg(not(feature = "mozilla-roots"))]
+fn add_compiled_in_roots(_: &mut RootCertStore) -> Result<(), ConfigError> {
+    Err(ConfigError::Unusable(
+        "this build has no built-in roots (tlsferry-core without its `mozilla-roots` \
+         feature): supply them with ConfigBuilder::builtin_roots, or trust your own \
+         with root_certificates_pem"
+            .into(),
+    ))
+}
+
+/// The first bytes of trust-anchor data: `TFTA` and the format version, 1.
+const TRUST_ANCHORS_MAGIC: &[u8; 5] = b"TFTA\x01";
+
+/// Encodes trust anchors (as webpki-roots holds them: subject, SubjectPublicKeyInfo and
+/// name constraints, DER contents) in the compact format that
+/// [`ConfigBuilder::builtin_roots`] and [`decode_trust_anchors`] read: `TFTA`, the version
+/// byte 1, the number of anchors, then for each anchor its subject, key and name
+/// constraints, each as a length and the bytes (length 0: no name constraints). Numbers
+/// are unsigned LEB128.
+pub fn encode_trust_anchors<'a>(anchors: impl IntoIterator<Item = &'a TrustAnchor<'a>>) -> Vec<u8> {
+    fn leb128(out: &mut Vec<u8>, mut n: usize) {
+        while n >= 0x80 {
+            out.push((n as u8 & 0x7f) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+    }
+    let anchors: Vec<&TrustAnchor<'_>> = anchors.into_iter().collect();
+    let mut out = TRUST_ANCHORS_MAGIC.to_vec();
+    leb128(&mut out, anchors.len());
+    for a in anchors {
+        let nc = a
+            .name_constraints
+            .as_ref()
+            .map_or(&[][..], |nc| nc.as_ref());
+        for field in [a.subject.as_ref(), a.subject_public_key_info.as_ref(), nc] {
+            leb128(&mut out, field.len());
+            out.extend_from_slice(field);
+        }
+    }
+    out
+}
+
+/// Mozilla's roots (webpki-roots) as trust-anchor data ([`encode_trust_anchors`]): what
+/// a build without the `mozilla-roots` feature passes to [`ConfigBuilder::builtin_roots`].
+#[cfg(feature = "mozilla-roots")]
+pub fn mozilla_roots_data() -> Vec<u8> {
+    encode_trust_anchors(webpki_roots::TLS_SERVER_ROOTS)
+}
+
+/// Reads trust-anchor data ([`encode_trust_anchors`]); the anchors borrow from `data`.
+pub fn decode_trust_anchors(data: &[u8]) -> Result<Vec<TrustAnchor<'_>>, ConfigError> {
+    fn malformed(why: &str) -> ConfigError {
+        ConfigError::Unusable(format!("the built-in roots data is malformed: {why}"))
+    }
+    fn number(data: &mut &[u8]) -> Result<usize, ConfigError> {
+        let mut n = 0usize;
+        for shift in (0..28).step_by(7) {
+            let (&b, rest) = data
+                .split_first()
+                .ok_or_else(|| malformed("it ends early"))?;
+            *data = rest;
+            n |= usize::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(n);
+            }
+        }
+        Err(malformed("a length is out of range"))
+    }
+    fn field<'a>(data: &mut &'a [u8]) -> Result<&'a [u8], ConfigError> {
+        let len = number(data)?;
+        if len > data.len() {
+            return Err(malformed("it ends early"));
+        }
+        let (bytes, rest) = data.split_at(len);
+        *data = rest;
+        Ok(bytes)
+    }
+    let mut rest = data
+        .strip_prefix(&TRUST_ANCHORS_MAGIC[..])
+        .ok_or_else(|| malformed("it does not start with TFTA version 1"))?;
+    let count = number(&mut rest)?;
+    // Each anchor takes at least 3 bytes: a count beyond that is a lie.
+    let mut anchors = Vec::with_capacity(count.min(rest.len() / 3));
+    for _ in 0..count {
+        let subject = field(&mut rest)?;
+        let spki = field(&mut rest)?;
+        let nc = field(&mut rest)?;
+        if subject.is_empty() || spki.is_empty() {
+            return Err(malformed("an anchor has no subject or no key"));
+        }
+        anchors.push(TrustAnchor {
+            subject: Der::from_slice(subject),
+            subject_public_key_info: Der::from_slice(spki),
+            name_constraints: (!nc.is_empty()).then(|| Der::from_slice(nc)),
+        });
+    }
+    if !rest.is_empty() {
+        return Err(malformed("bytes after the last anchor"));
+    }
+    Ok(anchors)
 }
 
 /// Builds a [`Config`]. Setters never fail; [`ConfigBuilder::build`] reports the first
@@ -305,6 +420,7 @@ impl ConfigBuilder {
     pub fn root_certificates_pem(mut self, pem: &[u8]) -> Self {
         self.roots = Roots {
             replace_builtin: true,
+            builtin_data: self.roots.builtin_data,
             extra: Vec::new(),
         };
         self.add_root_certificates_pem(pem)
@@ -320,6 +436,17 @@ impl ConfigBuilder {
             Ok(certs) => self.roots.extra.extend(certs),
             Err(e) => self.errors.push(e),
         }
+        self
+    }
+
+    /// The built-in roots as data ([`encode_trust_anchors`] format, e.g.
+    /// [`mozilla_roots_data`]), in place of the Mozilla roots compiled in with the
+    /// `mozilla-roots` feature. A build without that feature has no other built-in roots:
+    /// the npm package keeps them in a file of their own and loads it only for the
+    /// connections that use them. Malformed data fails [`ConfigBuilder::build`]. Has no
+    /// effect once [`ConfigBuilder::root_certificates_pem`] replaced the built-in roots.
+    pub fn builtin_roots(mut self, data: &'static [u8]) -> Self {
+        self.roots.builtin_data = Some(data);
         self
     }
 
@@ -801,6 +928,100 @@ mod tests {
             .build()
             .unwrap_err();
         assert_eq!(err, ConfigError::EmptyTrustStore);
+    }
+
+    #[cfg(feature = "mozilla-roots")]
+    #[test]
+    fn mozilla_roots_data_round_trips_every_anchor() {
+        let data = mozilla_roots_data();
+        let decoded = decode_trust_anchors(&data).unwrap(); // ok: test code
+        assert_eq!(decoded.len(), webpki_roots::TLS_SERVER_ROOTS.len());
+        for (a, b) in decoded.iter().zip(webpki_roots::TLS_SERVER_ROOTS) {
+            assert_eq!(a.subject.as_ref(), b.subject.as_ref());
+            assert_eq!(
+                a.subject_public_key_info.as_ref(),
+                b.subject_public_key_info.as_ref()
+            );
+            assert_eq!(
+                a.name_constraints.as_ref().map(|n| n.as_ref()),
+                b.name_constraints.as_ref().map(|n| n.as_ref())
+            );
+        }
+        // Some roots carry name constraints; the format keeps them.
+        assert!(decoded.iter().any(|a| a.name_constraints.is_some()));
+        // As data, the roots are the built-in ones.
+        let leaked: &'static [u8] = alloc::boxed::Box::leak(data.into_boxed_slice());
+        let c = builder().builtin_roots(leaked).build().unwrap(); // ok: test code
+        assert!(c.trust_summary().mozilla_roots);
+    }
+
+    #[test]
+    fn malformed_trust_anchor_data_fails_the_build() {
+        let one = TrustAnchor {
+            subject: Der::from_slice(b"subject"),
+            subject_public_key_info: Der::from_slice(b"key"),
+            name_constraints: None,
+        };
+        let good = encode_trust_anchors([&one]);
+        assert_eq!(good, b"TFTA\x01\x01\x07subject\x03key\x00");
+        assert_eq!(decode_trust_anchors(&good).unwrap().len(), 1); // ok: test code
+        let mut trailing = good.clone();
+        trailing.push(0);
+        let mut wrong_count = good.clone();
+        wrong_count[5] = 2;
+        let mut long_field = good.clone();
+        long_field[6] = 0x7f;
+        let cases: [&[u8]; 6] = [
+            b"",
+            b"TFTA\x02\x00",
+            &good[..good.len() - 2],
+            &trailing,
+            &wrong_count,
+            &long_field,
+        ];
+        for bad in cases {
+            let bad: &'static [u8] = alloc::boxed::Box::leak(bad.to_vec().into_boxed_slice());
+            let err = builder().builtin_roots(bad).build().unwrap_err(); // ok: test code
+            assert!(
+                err.to_string()
+                    .contains("the built-in roots data is malformed"),
+                "{err}"
+            );
+        }
+        // Data nobody uses is not read: replacing the built-in roots ignores it.
+        let root = crate::cert::to_pem(include_bytes!("cert/testdata/ec_root.der"));
+        let c = builder()
+            .builtin_roots(b"junk")
+            .root_certificates_pem(root.as_bytes())
+            .build()
+            .unwrap(); // ok: test code
+        assert!(!c.trust_summary().mozilla_roots);
+    }
+
+    /// Roots given as data verify chains exactly as compiled-in ones would.
+    #[cfg(feature = "testing")]
+    #[test]
+    fn builtin_roots_data_is_the_trust_store() {
+        use crate::testing::pki::{self, TestCertificate};
+        let root = pki::root();
+        let anchor = webpki::anchor_from_trusted_cert(&root).unwrap(); // ok: test code
+        let data = encode_trust_anchors([&anchor]);
+        let data: &'static [u8] = alloc::boxed::Box::leak(data.into_boxed_slice());
+        let at = Some(pki::CLOCK);
+        let with_data = builder().builtin_roots(data).build().unwrap(); // ok: test code
+        let chain = TestCertificate::Valid.chain();
+        assert!(with_data
+            .verify_server_chain(&chain, pki::SERVER_NAME, at)
+            .is_ok());
+        let unknown = TestCertificate::UnknownRoot.chain();
+        assert!(with_data
+            .verify_server_chain(&unknown, pki::SERVER_NAME, at)
+            .is_err());
+        // The compiled-in Mozilla roots do not know the test root.
+        let mozilla = builder().build().unwrap(); // ok: test code
+        assert!(mozilla
+            .verify_server_chain(&chain, pki::SERVER_NAME, at)
+            .is_err());
     }
 
     #[test]

@@ -104,9 +104,12 @@ mod verify;
 
 pub use cert::CertSummary;
 pub use client::{Client, Input};
+#[cfg(feature = "mozilla-roots")]
+pub use config::mozilla_roots_data;
 pub use config::{
-    iana_suite_name, parse_certificates, parse_private_key, Config, ConfigBuilder, Limits,
-    TrustSummary, Version, DEFAULT_SESSION_CACHE, MIN_RECEIVE_BUFFER,
+    decode_trust_anchors, encode_trust_anchors, iana_suite_name, parse_certificates,
+    parse_private_key, Config, ConfigBuilder, Limits, TrustSummary, Version, DEFAULT_SESSION_CACHE,
+    MIN_RECEIVE_BUFFER,
 };
 pub use error::{
     Alert, CertificateError, CertificateFailure, ConfigError, Error, LocalError, PeerError,
