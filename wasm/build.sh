@@ -7,6 +7,12 @@
 #   wasm/build.sh            build, unless pkg/ was built from the same sources already
 #   wasm/build.sh --force    build even so
 #   wasm/build.sh --no-opt   skip wasm-opt (faster, larger)
+#   wasm/build.sh --no-simd  a module without WebAssembly SIMD (.cargo/config.toml turns it
+#                            on for wasm32), for runtimes older than Safari 16.4 / Chrome 91;
+#                            AES-GCM then runs on aes-gcm's software AES (2.4x slower)
+#
+# Also pkg/tlsferry_roots.wasm: the Mozilla roots as data (written by wasm/build.rs), which
+# the package loads only for connections that trust them (no caPem).
 #
 # Installs wasm-bindgen-cli and the npm packages of wasm/ when they are missing. The
 # sources (core/, wasm/src, the Cargo files, this script) are hashed into pkg/.stamp, so
@@ -17,13 +23,19 @@ WASM_DIR=$(pwd)
 ROOT=$(cd .. && pwd)
 OPT=1
 FORCE=0
+SIMD=1
 for arg in "$@"; do
   case $arg in
   --no-opt) OPT=0 ;;
   --force) FORCE=1 ;;
-  *) echo "usage: wasm/build.sh [--force] [--no-opt]" >&2 && exit 2 ;;
+  --no-simd) SIMD=0 ;;
+  *) echo "usage: wasm/build.sh [--force] [--no-opt] [--no-simd]" >&2 && exit 2 ;;
   esac
 done
+if [ "$SIMD" = 0 ]; then
+  # RUSTFLAGS replaces the target's rustflags of .cargo/config.toml.
+  export RUSTFLAGS="-C target-feature=-simd128"
+fi
 
 # The wasm-bindgen version the crate is pinned to (workspace Cargo.toml: "=X.Y.Z").
 WB_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' "$ROOT/Cargo.toml")
@@ -43,12 +55,12 @@ fi
 # Everything the wasm is built from; pkg/ is reused while this hash stays the same.
 stamp=$(
   cd "$ROOT" &&
-    { find core wasm/src -type f \( -name '*.rs' -o -name 'Cargo.toml' \) -not -path '*/fuzz/*' -not -path '*/target/*' | sort &&
-      echo Cargo.toml Cargo.lock wasm/Cargo.toml wasm/build.sh; } |
+    { find core wasm/src -type f \( -name '*.rs' -o -name '*.js' -o -name 'Cargo.toml' \) -not -path '*/fuzz/*' -not -path '*/target/*' | sort &&
+      echo Cargo.toml Cargo.lock .cargo/config.toml wasm/Cargo.toml wasm/build.rs wasm/build.sh; } |
     xargs sha256sum | sha256sum | cut -d' ' -f1
-)-opt$OPT
+)-opt$OPT-simd$SIMD
 if [ "$FORCE" = 0 ] && [ "$(cat pkg/.stamp 2>/dev/null)" = "$stamp" ] && [ -f pkg/tlsferry_wasm_bg.wasm ] &&
-  [ -f pkg/tlsferry_replay_bg.wasm ]; then
+  [ -f pkg/tlsferry_replay_bg.wasm ] && [ -f pkg/tlsferry_roots.wasm ] && [ -f pkg/tlsferry_roots.js ]; then
   echo "wasm/pkg is up to date (pkg/.stamp); wasm/build.sh --force rebuilds it"
   exit 0
 fi
@@ -69,9 +81,18 @@ if [ "$OPT" = 1 ]; then
 fi
 
 # The main module: the size-first profile (opt-level z, fat LTO, one codegen unit;
-# Cargo.toml), without the replay kit.
-cargo build -q --locked --profile wasm-release --target wasm32-unknown-unknown -p tlsferry-wasm \
-  --no-default-features
+# Cargo.toml), without the replay kit and without the Mozilla roots, which wasm/build.rs
+# writes to its OUT_DIR as tlsferry_roots.wasm (found in cargo's JSON messages).
+roots_dir=$(cargo build -q --locked --profile wasm-release --target wasm32-unknown-unknown -p tlsferry-wasm \
+  --no-default-features --message-format=json-render-diagnostics |
+  node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+    for (const line of s.split("\n")) {
+      const m = line.startsWith("{") ? JSON.parse(line) : {};
+      if (m.reason === "build-script-executed" && /[/#]tlsferry-wasm[@#]/.test(m.package_id)) console.log(m.out_dir);
+    }
+  });')
+[ -f "$roots_dir/tlsferry_roots.wasm" ] || { echo "build.sh: wasm/build.rs wrote no tlsferry_roots.wasm" >&2; exit 1; }
+cp "$roots_dir/tlsferry_roots.wasm" src/tlsferry_roots.js pkg/
 # --target web: ES module with an init() that takes a URL, bytes or a compiled
 # WebAssembly.Module, so js/index.js can load it in browsers, Node, Deno and workerd alike.
 wasm-bindgen --target web --out-dir pkg --out-name tlsferry_wasm "$RAW"
@@ -90,5 +111,8 @@ opt_gz=$(gzip -9 -c "$BG" | wc -c)
   [ "$OPT" = 1 ] && echo "wasm-opt -Oz:                       $opt_size  gzip -9: $opt_gz"
   replay=pkg/tlsferry_replay_bg.wasm
   echo "tlsferry_replay_bg.wasm (tlsferry/replay): $(stat -c %s "$replay")  gzip -9: $(gzip -9 -c "$replay" | wc -c)"
+  roots=pkg/tlsferry_roots.wasm
+  echo "tlsferry_roots.wasm (Mozilla roots, on demand): $(stat -c %s "$roots")  gzip -9: $(gzip -9 -c "$roots" | wc -c)"
+  [ "$SIMD" = 1 ] || echo "(built with --no-simd)"
 } | tee pkg/SIZES.txt
 echo "$stamp" >pkg/.stamp

@@ -289,3 +289,12 @@ export function init(source?: WasmSource): Promise<void>;
 
 /** Synchronous init from bytes or a compiled WebAssembly.Module. */
 export function initSync(source: BufferSource | WebAssembly.Module): void;
+
+/**
+ * Loads the Mozilla roots (pkg/tlsferry_roots.wasm, kept out of the main module so that
+ * apps passing caPem never download them) and resolves to how many there are.
+ * connect() and verifyChain() call it when their options have no caPem; call it before
+ * `new TlsClient()` without caPem. Pass a URL where a bundler did not copy the file, its
+ * bytes, or the file compiled as a WebAssembly.Module.
+ */
+export function loadMozillaRoots(source?: URL | string | Response | BufferSource | WebAssembly.Module): Promise<number>;

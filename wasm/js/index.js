@@ -24,7 +24,10 @@ if (typeof deno?.connect === "function") {
 } else if (node !== undefined) {
   runtime.name = "Node.js";
   const url = new URL("../pkg/tlsferry_wasm_bg.wasm", import.meta.url);
-  if (url.protocol === "file:") runtime.mainWasm = async () => node("node:fs").readFileSync(url);
+  if (url.protocol === "file:") {
+    runtime.mainWasm = async () => node("node:fs").readFileSync(url);
+    runtime.rootsWasm = async () => node("node:fs").readFileSync(new URL("../pkg/tlsferry_roots.wasm", import.meta.url));
+  }
   runtime.tcp = (host, port, options) => nodeTcpTransport(node("node:net"), host, port, options);
 }
 

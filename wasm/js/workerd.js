@@ -11,6 +11,9 @@ import { initSync } from "./lib/wasm.js";
 
 runtime.name = "workerd";
 runtime.tcp = (host, port) => connectTcp({ hostname: host, port }, { allowHalfOpen: true });
+// The Mozilla roots: a module of their own, imported (and so bundled) only when a
+// connection without caPem needs them.
+runtime.rootsWasm = async () => (await import("../pkg/tlsferry_roots.wasm")).default;
 initSync(wasmModule);
 
 export * from "./lib/api.js";

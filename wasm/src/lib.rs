@@ -22,6 +22,7 @@ pub mod keylog;
 pub mod options;
 #[cfg(feature = "replay")]
 pub mod replay;
+pub mod roots;
 pub mod verify;
 
 pub use client::TlsClient;

@@ -279,6 +279,8 @@ impl Settings {
     /// Builds a configuration from these settings (and the key log, if any).
     pub fn build(&self, key_log: Option<Arc<KeyLogQueue>>) -> Result<Config, ConfigError> {
         let mut builder = Config::builder().time_provider(Arc::new(JsClock));
+        let builtin = self.ca_pem.is_none() && !self.insecure;
+        builder = crate::roots::with_builtin_roots(builder, builtin)?;
         if let Some(alpn) = &self.alpn {
             builder = builder.alpn(alpn);
         }

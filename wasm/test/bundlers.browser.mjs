@@ -118,6 +118,9 @@ async function runPage(url, bridgeUrl, message, protocols) {
     await page.goto(url);
     await page.waitForFunction(() => typeof window.tlsferryTest === "function", null, { timeout: 20000 });
     const result = await page.evaluate((args) => window.tlsferryTest(args), { bridgeUrl, caPem: pki.caPem, message, protocols });
+    // The Mozilla roots load from the bundle's copy of tlsferry_roots.wasm; they do not
+    // know the test CA.
+    result.mozillaRoots = await page.evaluate((pem) => window.tlsferryVerifyWithMozillaRoots(pem), pki.serverPem);
     return { result, problems };
   } finally {
     await page.close();
@@ -129,9 +132,11 @@ test("a page built with Vite connects through the bridge (wasm found via new URL
   const outDir = join(work, "vite-dist");
   await viteBuild({ root, logLevel: "warn", build: { outDir, emptyOutDir: true }, configFile: false });
   const out = files(outDir);
-  const wasm = out.filter((f) => f.endsWith(".wasm"));
+  // The main module and the Mozilla roots file (loaded only without caPem); no replay kit.
+  const wasm = out.filter((f) => f.endsWith(".wasm") && !/tlsferry_roots/.test(f));
   assert.equal(wasm.length, 1, `one wasm module in the build (no replay kit): ${out.join(", ")}`);
   assert.equal(statSync(join(outDir, wasm[0])).size, MAIN_WASM, "it is the main module");
+  assert.ok(out.some((f) => /tlsferry_roots.*\.wasm$/.test(f)), `the roots file is copied too: ${out.join(", ")}`);
   const url = await serve(outDir);
 
   for (const [name, b] of [
@@ -145,6 +150,7 @@ test("a page built with Vite connects through the bridge (wasm found via new URL
     assert.equal(result.reply, "etiV morf olleH\n");
     assert.equal(result.version, "TLSv1.3");
     assert.equal(result.webSocketStream, true, "Chromium has WebSocketStream: receive back-pressure without credit");
+    assert.equal(result.mozillaRoots, "CERT_UNKNOWN_ISSUER", "verifyChain without caPem used the Mozilla roots");
     assert.deepEqual(problems, []);
   }
 });
@@ -169,7 +175,9 @@ test("a page built with esbuild connects through the bridge (wasm copied next to
   assert.ok(!/["']node:/.test(bundle), "no node: import in the browser bundle");
   // esbuild leaves new URL("tlsferry_wasm_bg.wasm", import.meta.url) as it is: the module
   // goes next to the bundle (README.md, "Bundlers").
-  copyFileSync(join(root, "node_modules", "tlsferry", "pkg", "tlsferry_wasm_bg.wasm"), join(outDir, "tlsferry_wasm_bg.wasm"));
+  for (const f of ["tlsferry_wasm_bg.wasm", "tlsferry_roots.wasm"]) {
+    copyFileSync(join(root, "node_modules", "tlsferry", "pkg", f), join(outDir, f));
+  }
   copyFileSync(join(root, "index.html"), join(outDir, "index.html"));
   const url = await serve(outDir);
   const b = await v1Bridge(t, [server.target]);
@@ -178,5 +186,6 @@ test("a page built with esbuild connects through the bridge (wasm copied next to
   assert.equal(r.error, undefined, JSON.stringify(r.error));
   assert.equal(r.reply, "dliubse morf olleH\n");
   assert.equal(r.protocol, "tlsferry.v1");
+  assert.equal(r.mozillaRoots, "CERT_UNKNOWN_ISSUER", "verifyChain without caPem used the Mozilla roots");
   assert.deepEqual(problems, []);
 });

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import tls from "node:tls";
 import { getEventListeners } from "node:events";
 
-import { connect, tcpTransport, webSocketTransport, TlsClient, init } from "tlsferry";
+import { connect, tcpTransport, webSocketTransport, TlsClient, init, loadMozillaRoots } from "tlsferry";
 import initGlue from "../pkg/tlsferry_wasm.js";
 import { makePki, sServer, tcpServer, python, bridge, readAll, readBytes, pattern, rejectsWith, until } from "./helpers.mjs";
 
@@ -170,7 +170,7 @@ test("the wasm client is freed when the socket settles: 10,000 sequential connec
 });
 
 test("TlsClient.free() by hand, and what a freed socket still answers", async () => {
-  await init();
+  await loadMozillaRoots(); // a TlsClient trusting the built-in roots needs them loaded
   const c = new TlsClient("example.com", {});
   assert.ok(c.takeCiphertext().length > 100);
   c.free();
@@ -236,7 +236,7 @@ test("Symbol.asyncDispose closes the socket (await using), and stays quiet after
 });
 
 test("unknown option keys are CONFIG errors naming the key (TlsClient too)", async () => {
-  await init();
+  await loadMozillaRoots();
   assert.throws(
     () => new TlsClient("localhost", { caPEM: "" }),
     (e) => e.code === "CONFIG" && /unknown option "caPEM" \(did you mean "caPem"\?\)/.test(e.message),

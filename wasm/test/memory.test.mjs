@@ -58,7 +58,12 @@ for (const kind of ["bridge", "tcp"]) {
     assert.ok(r.chunks >= SECONDS, `read ${r.chunks} chunks`);
     if (kind === "bridge") assert.equal(r.protocol, "tlsferry.v1");
     assert.ok(growth.arrayBuffers <= WINDOW + 6 * MiB, `array buffers grew by ${mib(growth.arrayBuffers)}`);
-    assert.ok(growth.rss <= WINDOW + 32 * MiB, `RSS grew by ${mib(growth.rss)}`);
+    // What grows with the peer's data is in array buffers, bounded tightly above. RSS also
+    // counts V8's young generation and the allocator's arenas, which grow with any traffic
+    // (measured 7-37 MiB here, varying with GC timing): its bound only has to catch
+    // buffering of what the server sends (before back-pressure: 204 MB array buffers,
+    // 314 MB RSS).
+    assert.ok(growth.rss <= WINDOW + 64 * MiB, `RSS grew by ${mib(growth.rss)}`);
     assert.ok(sent < TOTAL / 4, `back-pressure reached the server: it sent ${mib(sent)}`);
   });
 }

@@ -57,6 +57,9 @@ test("connect() accepts any Node Duplex (here a pair of PassThrough-like Duplexe
     if (!duplex.push(d)) socket.pause();
   });
   socket.on("end", () => duplex.push(null));
+  // A forwarding Duplex passes its socket's errors on (s_server may reset the TCP
+  // connection as it closes; an unhandled socket error would crash the process).
+  socket.on("error", (e) => duplex.destroy(e));
   await roundTrip(connect(duplex, opts), server, enc("through a Duplex"), enc("and back"));
 });
 

@@ -49,6 +49,8 @@ test("npm pack ships the entry points, the wasm modules, the types, a README and
       "pkg/tlsferry_replay.d.ts",
       "pkg/tlsferry_replay.js",
       "pkg/tlsferry_replay_bg.wasm",
+      "pkg/tlsferry_roots.js",
+      "pkg/tlsferry_roots.wasm",
       "pkg/tlsferry_wasm.d.ts",
       "pkg/tlsferry_wasm.js",
       "pkg/tlsferry_wasm_bg.wasm",

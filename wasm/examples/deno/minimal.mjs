@@ -7,6 +7,9 @@
 //   deno run --allow-net=127.0.0.1:PORT --allow-read=wasm/pkg/tlsferry_wasm_bg.wasm,CA,CERT,KEY \
 //     wasm/examples/deno/minimal.mjs PORT CA CERT KEY
 //
+// CA "-" trusts the Mozilla roots instead: the package then also reads its
+// tlsferry_roots.wasm, which needs read access to that file too.
+//
 // It connects to 127.0.0.1:PORT as "localhost", trusting CA and presenting CERT/KEY, sends
 // "Hello, World!\nCLOSE\n" (openssl s_server -rev answers the line reversed, then closes)
 // and prints { reply } as JSON.
@@ -16,11 +19,16 @@ import { connect, tcpTransport } from "tlsferry";
 const [port, ca, cert, key] = Deno.args;
 const tls = connect(tcpTransport("127.0.0.1", Number(port)), {
   serverName: "localhost",
-  caPem: await Deno.readTextFile(ca),
+  caPem: ca === "-" ? undefined : await Deno.readTextFile(ca),
   clientCertPem: await Deno.readTextFile(cert),
   clientKeyPem: await Deno.readTextFile(key),
 });
-await tls.opened;
+try {
+  await tls.opened;
+} catch (e) {
+  console.log(JSON.stringify({ error: { code: e.code, message: e.message } }));
+  Deno.exit(1);
+}
 const writer = tls.writable.getWriter();
 await writer.write(new TextEncoder().encode("Hello, World!\nCLOSE\n"));
 writer.releaseLock();

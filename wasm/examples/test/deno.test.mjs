@@ -9,6 +9,7 @@ import { DENO_MAIN, logMatching, makePki, runDeno, startOpenSslServer } from "./
 
 const MINIMAL = fileURLToPath(new URL("../deno/minimal.mjs", import.meta.url));
 const WASM_FILE = fileURLToPath(new URL("../../pkg/tlsferry_wasm_bg.wasm", import.meta.url));
+const ROOTS_FILE = fileURLToPath(new URL("../../pkg/tlsferry_roots.wasm", import.meta.url));
 
 /** Runs the example against `server` with `files` = { ca, cert?, key? } and narrow flags. */
 function runExample(server, files, message = "Hello, World!\nCLOSE") {
@@ -100,5 +101,19 @@ describe("the Deno example", { timeout: 120_000 }, () => {
     );
     assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
     assert.equal(JSON.parse(run.stdout).reply, "!dlroW ,olleH\n");
+  });
+
+  test("without caPem the default loader reads the Mozilla roots file (which does not know the test CA)", async () => {
+    const files = [pki.clientCert, pki.clientKey];
+    const run = await runDeno(
+      [
+        `--allow-net=127.0.0.1:${server.port}`,
+        `--allow-read=${[WASM_FILE, ROOTS_FILE, ...files].join(",")}`,
+      ],
+      MINIMAL,
+      [String(server.port), "-", ...files],
+    );
+    assert.equal(run.code, 1, `${run.stdout}\n${run.stderr}`);
+    assert.equal(JSON.parse(run.stdout).error.code, "CERT_UNKNOWN_ISSUER", run.stdout);
   });
 });

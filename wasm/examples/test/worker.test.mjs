@@ -62,7 +62,11 @@ describe("the example Worker in workerd", { timeout: 120_000 }, () => {
 
   before(async () => {
     const wasmModules = await buildWorker();
-    assert.deepEqual(wasmModules, ["tlsferry_wasm_bg.wasm"], "the main module only, no replay kit");
+    assert.deepEqual(
+      wasmModules.sort(),
+      ["tlsferry_roots.wasm", "tlsferry_wasm_bg.wasm"],
+      "the main module and the Mozilla roots, no replay kit",
+    );
     const bundle = readFileSync(join(EXAMPLES_DIR, "worker", "dist", "worker.js"), "utf8");
     assert.match(bundle, /runtime\.name = "workerd"/, "the package's workerd entry was bundled");
     assert.match(bundle, /from "\.\/tlsferry_wasm_bg\.wasm"/);
@@ -121,6 +125,13 @@ describe("the example Worker in workerd", { timeout: 120_000 }, () => {
     assert.equal(status, 502);
     assert.equal(body.error.code, "CERT_UNKNOWN_ISSUER");
     assert.match(body.error.message, /tlsferry edge test CA/);
+    assert.match(body.error.report, /server name asked for: localhost/);
+  });
+
+  test("without CA_PEM the Worker trusts the Mozilla roots (their module loads on demand)", async () => {
+    const { status, body } = await askWorker(workerEnv(pki, tls13, { CA_PEM: undefined }));
+    assert.equal(status, 502);
+    assert.equal(body.error.code, "CERT_UNKNOWN_ISSUER", JSON.stringify(body.error));
     assert.match(body.error.report, /server name asked for: localhost/);
   });
 

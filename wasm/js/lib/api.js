@@ -3,10 +3,10 @@
 
 import { runtime } from "./runtime.js";
 import { tlsError, asTlsError } from "./errors.js";
-import { init, verifyChainNow } from "./wasm.js";
+import { whenReady, verifyChainNow } from "./wasm.js";
 
 export { TlsError } from "./errors.js";
-export { TlsClient, init, initSync } from "./wasm.js";
+export { TlsClient, init, initSync, loadMozillaRoots } from "./wasm.js";
 export { connect, startTls, TlsSocket } from "./socket.js";
 export { plaintext, PlaintextSocket } from "./plaintext.js";
 export { webSocketTransport, nodeDuplexTransport as fromNodeStream } from "./transports.js";
@@ -42,7 +42,7 @@ export function tcpTransport(host, port, options = {}) {
 export async function verifyChain(chainPem, serverName, options) {
   if (typeof chainPem !== "string") throw tlsError("CONFIG", "verifyChain(): chainPem must be a string (PEM)");
   if (typeof serverName !== "string") throw tlsError("CONFIG", "verifyChain(): serverName must be a string");
-  await init();
+  await whenReady(options);
   try {
     return verifyChainNow(chainPem, serverName, options);
   } catch (e) {

@@ -10,6 +10,11 @@ export const runtime = {
    * (Vite, webpack, Parcel, Rollup plugins) follow and copy.
    */
   mainWasm: async () => undefined,
+  /**
+   * The default source of the Mozilla roots file (pkg/tlsferry_roots.wasm) for
+   * loadMozillaRoots(): undefined fetches it from its `new URL(…, import.meta.url)`.
+   */
+  rootsWasm: async () => undefined,
   /** tcpTransport(host, port, options) for this runtime. */
   tcp: undefined,
 };

@@ -1,8 +1,15 @@
-// Loading the main wasm module (internal to js/; init and initSync are public).
+// Loading the main wasm module and, when a connection needs them, the Mozilla roots
+// (internal to js/; init, initSync and loadMozillaRoots are public).
 
-import initWasm, { initSync as initWasmSync, TlsClient, verifyChain as verifyChainNow } from "../../pkg/tlsferry_wasm.js";
+import initWasm, {
+  initSync as initWasmSync,
+  TlsClient,
+  verifyChain as verifyChainNow,
+  setMozillaRoots,
+} from "../../pkg/tlsferry_wasm.js";
+import { mozillaRootsUrl } from "../../pkg/tlsferry_roots.js";
 import { runtime } from "./runtime.js";
-import { tlsError } from "./errors.js";
+import { tlsError, asTlsError } from "./errors.js";
 
 export { TlsClient, verifyChainNow };
 
@@ -21,6 +28,15 @@ export function init(source) {
         await initWasm({ module_or_path: where });
       } catch (e) {
         const from = where === undefined ? "tlsferry_wasm_bg.wasm next to the package's JavaScript" : String(where);
+        if (!hasSimd()) {
+          throw tlsError(
+            "LOCAL",
+            `cannot load the WebAssembly module (${from}): this JavaScript runtime lacks WebAssembly SIMD, ` +
+              "which tlsferry needs (Chrome and Edge 91+, Firefox 89+, Safari 16.4+, Node.js 16.4+, Deno, " +
+              "Cloudflare Workers have it).",
+            e,
+          );
+        }
         throw tlsError(
           "LOCAL",
           `cannot load the WebAssembly module (${from}): ${e?.message ?? e}. ` +
@@ -37,8 +53,126 @@ export function init(source) {
   return ready;
 }
 
+/** Whether WebAssembly SIMD (simd128) validates: a function that returns i8x16.splat(0). */
+function hasSimd() {
+  const probe = [0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 15, 11];
+  try {
+    return WebAssembly.validate(new Uint8Array(probe));
+  } catch {
+    return false;
+  }
+}
+
 /** Synchronous init from bytes or a compiled WebAssembly.Module. */
 export function initSync(source) {
   initWasmSync({ module: source });
   ready = Promise.resolve();
+}
+
+let roots;
+
+/**
+ * Loads the Mozilla roots into the module (pkg/tlsferry_roots.wasm, ~44 KB gzip: a wasm
+ * file with no code whose custom section `tlsferry_roots` holds them) and resolves to
+ * how many there are. connect() and verifyChain() call it when their options have no
+ * caPem; call it yourself before `new TlsClient()` without caPem. `source` may be a URL,
+ * a Response, the file's bytes, or the file compiled as a WebAssembly.Module (default:
+ * the file next to the package's JavaScript).
+ */
+export function loadMozillaRoots(source) {
+  if (roots === undefined || source !== undefined) {
+    roots = (async () => {
+      await init();
+      let where = source ?? (await runtime.rootsWasm());
+      // Found as the glue finds the main module (pkg/tlsferry_roots.js), so that bundlers
+      // copy it, or leave it to go next to the bundle, alike.
+      where ??= mozillaRootsUrl();
+      let data;
+      try {
+        data = await rootsSection(where);
+      } catch (e) {
+        throw tlsError(
+          "LOCAL",
+          `cannot load the Mozilla roots (${describe(where)}): ` +
+            `${e?.message ?? e}. If a bundler moved the JavaScript, copy pkg/tlsferry_roots.wasm next to the ` +
+            "bundle or call loadMozillaRoots(url | bytes | WebAssembly.Module) first; or pass caPem.",
+          e,
+        );
+      }
+      try {
+        return setMozillaRoots(data);
+      } catch (e) {
+        throw asTlsError(e);
+      }
+    })();
+    roots.catch(() => {
+      roots = undefined;
+    });
+  }
+  return roots;
+}
+
+/** Where the roots came from, for messages. */
+function describe(source) {
+  if (source instanceof URL || typeof source === "string") return String(source);
+  if (typeof Response !== "undefined" && source instanceof Response) return source.url || "a Response";
+  if (source instanceof WebAssembly.Module) return "a WebAssembly.Module";
+  return `${source?.byteLength ?? "?"} bytes`;
+}
+
+/** The `tlsferry_roots` custom section of the roots file, from wherever it comes. */
+async function rootsSection(source) {
+  if (source instanceof WebAssembly.Module) {
+    const [section] = WebAssembly.Module.customSections(source, "tlsferry_roots");
+    if (section === undefined) throw new Error("no tlsferry_roots section");
+    return new Uint8Array(section);
+  }
+  if (source instanceof URL || typeof source === "string") source = await fetch(source);
+  if (typeof Response !== "undefined" && source instanceof Response) {
+    if (!source.ok) throw new Error(`HTTP ${source.status}`);
+    source = await source.arrayBuffer();
+  }
+  const bytes = ArrayBuffer.isView(source)
+    ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)
+    : new Uint8Array(source);
+  // "\0asm", version 1, then sections: id, size, and for a custom one (id 0) its name.
+  const leb = (at) => {
+    let n = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      const b = bytes[at.i++];
+      if (b === undefined) throw new Error("not a wasm file");
+      n += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return n;
+    }
+    throw new Error("not a wasm file");
+  };
+  const magic = [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
+  if (!magic.every((b, i) => bytes[i] === b)) throw new Error("not a wasm file");
+  const at = { i: 8 };
+  while (at.i < bytes.length) {
+    const id = bytes[at.i++];
+    const size = leb(at);
+    const end = at.i + size;
+    if (id === 0) {
+      const len = leb(at);
+      const name = new TextDecoder().decode(bytes.subarray(at.i, at.i + len));
+      if (name === "tlsferry_roots") return bytes.slice(at.i + len, end);
+    }
+    at.i = end;
+  }
+  throw new Error("no tlsferry_roots section");
+}
+
+/**
+ * init(), and the Mozilla roots when `options` (of connect() or verifyChain()) trust
+ * them: no caPem and not insecure. Options that are not an object are left to the
+ * module to refuse.
+ */
+export async function whenReady(options) {
+  await init();
+  const trustsBuiltin =
+    options === undefined ||
+    options === null ||
+    (typeof options === "object" && (options.caPem === undefined || options.caPem === null) && options.insecure !== true);
+  if (trustsBuiltin) await loadMozillaRoots();
 }

@@ -1,6 +1,6 @@
 // A page as an application would write it: the package imported by its bare name, then
 // bundled by Vite or esbuild (test/bundlers.browser.mjs). The test calls window.tlsferryTest.
-import { connect, webSocketTransport } from "tlsferry";
+import { connect, webSocketTransport, verifyChain } from "tlsferry";
 
 window.tlsferryTest = async ({ bridgeUrl, caPem, message, protocols }) => {
   const transport = webSocketTransport(bridgeUrl, { protocols });
@@ -23,6 +23,16 @@ window.tlsferryTest = async ({ bridgeUrl, caPem, message, protocols }) => {
     };
   } catch (e) {
     return { error: { code: e.code, message: e.message } };
+  }
+};
+// Without caPem the package loads the Mozilla roots (tlsferry_roots.wasm, a file of its
+// own that the bundle must carry too): the test's private CA is not among them.
+window.tlsferryVerifyWithMozillaRoots = async (chainPem) => {
+  try {
+    await verifyChain(chainPem, "localhost");
+    return "trusted";
+  } catch (e) {
+    return e.code;
   }
 };
 document.getElementById("status").textContent = "ready";
