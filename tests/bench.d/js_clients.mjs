@@ -5,8 +5,12 @@
 // process. Clients are interleaved within each round; one JSON line per measurement.
 //
 //   node --experimental-websocket js_clients.mjs --pkg DIR/js/index.js --port P --ca ca.pem
-//        [--bridge ws://…] [--rounds 3] [--hs 50] [--bytes 67108864] [--slow-bytes 8388608]
-//        [--clients wasm,wasm-aes128,node,subtls,forge,wasm-bridge,subtls-bridge]
+//        [--ec-port P --ec-ca ca.pem] [--bridge ws://…] [--rounds 3] [--hs 50]
+//        [--bytes 67108864] [--slow-bytes 8388608]
+//        [--clients wasm,wasm-aes128,wasm-aes256,wasm-ec,node,subtls,forge,wasm-bridge,subtls-bridge]
+//
+// wasm-ec handshakes with a second server whose leaf and root are ECDSA P-256 (--ec-port);
+// its bulk transfer is the default-suite one of `wasm`, from that server.
 //
 // Each line: {"client", "kind": "hs"|"bulk", "round", "n"|"bytes", "wall", "cpu",
 // "version", "suite"}; wall and cpu in seconds (cpu: this process, all threads).
@@ -31,20 +35,22 @@ function opt(name, fallback) {
 
 const PORT = Number(opt("--port"));
 const CA = fs.readFileSync(opt("--ca"), "utf8");
+const EC_PORT = Number(opt("--ec-port", "0"));
+const EC_CA = EC_PORT ? fs.readFileSync(opt("--ec-ca"), "utf8") : "";
 const BRIDGE = opt("--bridge", "");
 const ROUNDS = Number(opt("--rounds", "3"));
 const HS = Number(opt("--hs", "50"));
 const BYTES = Number(opt("--bytes", String(64 << 20)));
 const SLOW_BYTES = Number(opt("--slow-bytes", String(8 << 20)));
-const CLIENTS = opt("--clients", "wasm,wasm-aes128,node,subtls,forge,wasm-bridge,subtls-bridge").split(",");
+const CLIENTS = opt("--clients", "wasm,wasm-aes128,wasm-aes256,wasm-ec,node,subtls,forge,wasm-bridge,subtls-bridge").split(",");
 const ferry = await import(pathToFileURL(opt("--pkg")).href);
 await ferry.init();
 
 const enc = (s) => new TextEncoder().encode(s);
 const request = (n) => enc(`${n}\n`);
 
-async function tcp() {
-  const s = net.connect(PORT, "127.0.0.1");
+async function tcp(port = PORT) {
+  const s = net.connect(port, "127.0.0.1");
   s.setNoDelay(true);
   await once(s, "connect");
   return s;
@@ -52,20 +58,22 @@ async function tcp() {
 
 // ----- tlsferry wasm -----
 
+// Full handshakes, as every other client here makes them: no session resumption (which
+// tlsferry does by default between connections with the same options).
 function ferryOptions(extra) {
-  return { serverName: "localhost", caPem: CA, ...extra };
+  return { serverName: "localhost", caPem: CA, resumption: false, ...extra };
 }
 
-async function ferryOpen(bridge, extra) {
+async function ferryOpen(bridge, extra, ec = false) {
   let raw;
   let transport;
   if (bridge) {
     transport = ferry.webSocketTransport(BRIDGE);
   } else {
-    raw = await tcp();
+    raw = await tcp(ec ? EC_PORT : PORT);
     transport = Duplex.toWeb(raw);
   }
-  const sock = ferry.connect(transport, ferryOptions(extra));
+  const sock = ferry.connect(transport, ferryOptions(ec ? { caPem: EC_CA, ...extra } : extra));
   const info = await sock.opened;
   return {
     sock,
@@ -78,8 +86,8 @@ async function ferryOpen(bridge, extra) {
   };
 }
 
-async function ferryBulk(bridge, extra, bytes) {
-  const c = await ferryOpen(bridge, extra);
+async function ferryBulk(bridge, extra, bytes, ec = false) {
+  const c = await ferryOpen(bridge, extra, ec);
   const w = c.sock.writable.getWriter();
   await w.write(request(bytes));
   w.releaseLock();
@@ -209,6 +217,15 @@ const clients = {
     open: () => ferryOpen(false, { cipherSuites: ["TLS13_AES_128_GCM_SHA256"] }),
     bulk: (n) => ferryBulk(false, { cipherSuites: ["TLS13_AES_128_GCM_SHA256"] }, n),
   },
+  "wasm-aes256": {
+    open: () => ferryOpen(false, { cipherSuites: ["TLS13_AES_256_GCM_SHA384"] }),
+    bulk: (n) => ferryBulk(false, { cipherSuites: ["TLS13_AES_256_GCM_SHA384"] }, n),
+  },
+  "wasm-ec": {
+    open: () => ferryOpen(false, {}, true),
+    bulk: (n) => ferryBulk(false, {}, n, true),
+    ec: true,
+  },
   "wasm-bridge": {
     open: () => ferryOpen(true, {}),
     bulk: (n) => ferryBulk(true, {}, n),
@@ -255,7 +272,7 @@ function measure() {
 
 const selected = CLIENTS.filter((name) => {
   if (!clients[name]) throw new Error(`unknown client ${name}`);
-  return !clients[name].bridge || BRIDGE !== "";
+  return (!clients[name].bridge || BRIDGE !== "") && (!clients[name].ec || EC_PORT !== 0);
 });
 
 // Warm-up, not recorded: V8 compiles wasm lazily and tiers hot code up (the first

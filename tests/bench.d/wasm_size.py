@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Sizes of the wasm module for tests/bench, and where its bytes go.
 
-  wasm_size.py RAW.wasm OPT.wasm BINARYEN_VERSION > sizes.json
+  wasm_size.py RAW.wasm OPT.wasm BINARYEN_VERSION [NAME=FILE ...] > sizes.json
 
 RAW is wasm-bindgen's output before wasm-opt (it keeps the `name` section), OPT the
 module after `wasm-opt -Oz`. The breakdown attributes each function body of RAW to the
 crate named first in its (mangled) symbol, and counts data segments (constants such as
-the Mozilla roots) separately.
+the Mozilla roots) separately. NAME=FILE adds the sizes of the package's other pieces
+(the Mozilla roots file, the replay module), listed as NAME.
 """
 import gzip
 import json
@@ -117,6 +118,11 @@ def crate_of(sym):
 
 def main():
     raw_path, opt_path, binaryen = sys.argv[1], sys.argv[2], sys.argv[3]
+    pieces = []
+    for spec in sys.argv[4:]:
+        name, path = spec.split("=", 1)
+        data = open(path, "rb").read()
+        pieces.append({"name": name, "bytes": len(data), "gz": len(gzip.compress(data, 9))})
     raw = open(raw_path, "rb").read()
     opt = open(opt_path, "rb").read()
     imports = 0
@@ -147,7 +153,7 @@ def main():
     json.dump({
         "raw": len(raw), "raw_gz": len(gzip.compress(raw, 9)),
         "opt": len(opt), "opt_gz": len(gzip.compress(opt, 9)),
-        "binaryen": binaryen, "named_functions": len(names), "breakdown": breakdown,
+        "binaryen": binaryen, "named_functions": len(names), "breakdown": breakdown, "pieces": pieces,
     }, sys.stdout, indent=1)
 
 
