@@ -173,7 +173,8 @@ def parse_ok(text):
     line = next((l for l in text.splitlines() if l.startswith("ok ")), None)
     if line is None:
         raise RuntimeError(f"no result line in: {text[-500:]}")
-    return dict(kv.split("=", 1) for kv in line[3:].split())
+    # key=value pairs; a value may hold spaces (provider=tlsferry pure-Rust provider …).
+    return dict(re.findall(r"(\w+)=(.*?)(?= \w+=|$)", line[3:]))
 
 
 # ----- PKI (openssl CLI, generated now) -----

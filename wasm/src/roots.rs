@@ -1,9 +1,10 @@
 //! The Mozilla roots as data. The main module has no roots compiled in (tlsferry-core
-//! without its `mozilla-roots` feature: ~40 KB gzip less for every page). The package
-//! ships them as `pkg/tlsferry_roots.wasm` (written by `build.rs`), and `connect()` and
-//! `verifyChain()` hand that file to [`set_mozilla_roots`] the first time a connection's
-//! options trust the built-in roots (no `caPem`); applications that always pass `caPem`
-//! never load it. The replay module (feature `replay`) has them compiled in.
+//! without its `mozilla-roots` feature, so pages that pass `caPem` never download them;
+//! `BENCHMARKS.md` has the size). The package ships them as `pkg/tlsferry_roots.wasm`
+//! (written by `build.rs`), and `connect()` and `verifyChain()` hand that file to
+//! [`set_mozilla_roots`] the first time a connection's options trust the built-in roots
+//! (no `caPem`); applications that always pass `caPem` never load it. The replay module
+//! (feature `replay`) has them compiled in.
 
 use std::sync::OnceLock;
 
