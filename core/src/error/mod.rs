@@ -241,7 +241,7 @@ impl fmt::Display for TimeoutPhase {
 
 /// A failed certificate verification, with the evidence: what was asked for, what was
 /// presented, the clock used, and the unverified chain as the server sent it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CertificateError {
     /// Why verification failed.
     pub reason: CertificateFailure,
@@ -251,6 +251,33 @@ pub struct CertificateError {
     pub now: Option<u64>,
     /// The chain exactly as the server sent it (leaf first), unverified.
     pub chain: Vec<CertificateDer<'static>>,
+}
+
+/// The chain is shown as the size of each certificate: a hex dump of it would bury the
+/// reason when `main` returns this error (its bytes stay in `chain` and `report()`).
+impl fmt::Debug for CertificateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Size(usize);
+        impl fmt::Debug for Size {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "<{} bytes DER>", self.0)
+            }
+        }
+        struct Sizes<'a>(&'a [CertificateDer<'static>]);
+        impl fmt::Debug for Sizes<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list()
+                    .entries(self.0.iter().map(|c| Size(c.len())))
+                    .finish()
+            }
+        }
+        f.debug_struct("CertificateError")
+            .field("reason", &self.reason)
+            .field("server_name", &self.server_name)
+            .field("now", &self.now)
+            .field("chain", &Sizes(&self.chain))
+            .finish()
+    }
 }
 
 impl CertificateError {
@@ -799,5 +826,30 @@ fn unquote(s: &str) -> String {
     match name.parse::<core::net::IpAddr>() {
         Ok(ip) => ip.to_string(),
         Err(_) => name.into(),
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    /// `fn main() -> Result<(), Error>` prints the error's `Debug`: the reason and names
+    /// must show, not a hex dump of the chain.
+    #[test]
+    fn debug_shows_the_chain_as_sizes() {
+        let e = CertificateError {
+            reason: CertificateFailure::Expired {
+                not_after: Some(1),
+                now: Some(2),
+            },
+            server_name: "example.com".into(),
+            now: Some(2),
+            chain: alloc::vec![CertificateDer::from(alloc::vec![0x30u8; 393])],
+        };
+        let text = format!("{e:?}");
+        assert!(text.contains("Expired"), "{text}");
+        assert!(text.contains("example.com"), "{text}");
+        assert!(text.contains("<393 bytes DER>"), "{text}");
+        assert!(!text.contains("3030"), "{text}");
     }
 }
