@@ -906,7 +906,7 @@ mod tests {
         let at = der
             .windows(5)
             .position(|w| w == [0xa0, 0x03, 0x02, 0x01, 0x02])
-            .expect("explicit version");
+            .expect("explicit version"); // ok: test code
         der[at + 4] = 0x08;
         der
     }
@@ -919,7 +919,7 @@ mod tests {
         let c = builder()
             .root_certificates_pem(pem.as_bytes())
             .build()
-            .unwrap();
+            .unwrap(); // ok: test code
         let t = c.trust_summary();
         assert_eq!((t.mozilla_roots, t.added, t.skipped), (false, 1, 1));
         // Only unusable anchors: the store is empty, which is an error.
@@ -1032,19 +1032,19 @@ mod tests {
             .add_root_certificates_pem(a.as_bytes())
             .root_certificates_pem(b.as_bytes())
             .build()
-            .unwrap();
+            .unwrap(); // ok: test code
         let t = c.trust_summary();
         assert_eq!((t.mozilla_roots, t.added), (false, 1));
         let c = builder()
             .root_certificates_pem(b.as_bytes())
             .add_root_certificates_pem(a.as_bytes())
             .build()
-            .unwrap();
+            .unwrap(); // ok: test code
         assert_eq!(c.trust_summary().added, 2);
         let c = builder()
             .add_root_certificates_pem(a.as_bytes())
             .build()
-            .unwrap();
+            .unwrap(); // ok: test code
         let t = c.trust_summary();
         assert_eq!((t.mozilla_roots, t.added), (true, 1));
     }

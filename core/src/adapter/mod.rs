@@ -280,7 +280,7 @@ impl<C: Conn> Tls<C> {
         self.compact();
         // Fed by copies, an idle connection holds no receive buffer. A driver that reads
         // into it keeps it: freeing it here would make every read that ends on a record
-        // boundary allocate and zero-fill it again (measured: ~15 % more CPU per byte).
+        // boundary allocate and zero-fill it again (BENCHMARKS.md measures the cost).
         if self.end == 0 && !self.lent {
             self.incoming = Vec::new();
         }

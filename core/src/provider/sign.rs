@@ -241,7 +241,7 @@ mod tests {
         let again = load(&pkcs8(as_pkcs8.as_bytes())).unwrap(); // ok: test code
         let sig8 = again
             .choose_scheme(&[scheme])
-            .unwrap()
+            .unwrap() // ok: test code
             .sign(MESSAGE)
             .unwrap(); // ok: test code
         assert_eq!(sig, sig8, "deterministic: one key, one signature");
