@@ -65,6 +65,20 @@ impl Cipher for crate::simd::gcm::Aes256Gcm {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+impl Cipher for crate::x86_64::gcm::Aes128Gcm {
+    fn secrets(key: AeadKey, iv: Iv) -> ConnectionTrafficSecrets {
+        ConnectionTrafficSecrets::Aes128Gcm { key, iv }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Cipher for crate::x86_64::gcm::Aes256Gcm {
+    fn secrets(key: AeadKey, iv: Iv) -> ConnectionTrafficSecrets {
+        ConnectionTrafficSecrets::Aes256Gcm { key, iv }
+    }
+}
+
 impl Cipher for ChaCha20Poly1305 {
     fn secrets(key: AeadKey, iv: Iv) -> ConnectionTrafficSecrets {
         ConnectionTrafficSecrets::Chacha20Poly1305 { key, iv }

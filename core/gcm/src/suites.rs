@@ -25,12 +25,7 @@ use crate::chacha::Tls12Chacha;
 use crate::hash::{SHA256, SHA384};
 use crate::hmac::{HKDF_SHA256, HKDF_SHA384, PRF_SHA256, PRF_SHA384};
 use crate::record::{Tls12, Tls13};
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-use aes_gcm::{Aes128Gcm, Aes256Gcm};
-// wasm with SIMD: the bit-sliced AES and shuffle GHASH of `crate::simd` (4-5x aes-gcm's
-// software AES-GCM there; BENCHMARKS.md).
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-use crate::simd::gcm::{Aes128Gcm, Aes256Gcm};
+use crate::{Aes128Gcm, Aes256Gcm};
 use chacha20poly1305::ChaCha20Poly1305;
 
 static TLS13_AES_128: Tls13<Aes128Gcm> = Tls13::new();
