@@ -57,6 +57,8 @@ pub struct Client {
     failed: Option<Error>,
     handshake_deadline: Option<Instant>,
     last_receive: Instant,
+    /// [`Client::decrypt_on_read`]: records are decrypted by [`Client::read`].
+    decrypt_on_read: bool,
 }
 
 impl Client {
@@ -98,6 +100,7 @@ impl Client {
             failed: None,
             handshake_deadline: config.handshake_timeout.map(|t| now + t),
             last_receive: now,
+            decrypt_on_read: false,
         };
         client.pump()?;
         Ok(client)
@@ -246,6 +249,10 @@ impl Client {
                 if self.eof {
                     return Ok(());
                 }
+                if self.decrypt_on_read {
+                    // Records left for `read` (a close_notify among them) count now.
+                    self.pump_with(false, &mut []).1?;
+                }
                 self.eof = true;
                 if self.tls.peer_closed() {
                     Ok(())
@@ -290,6 +297,53 @@ impl Client {
             self.pump()?;
         }
         Ok(n)
+    }
+
+    /// Switches to decrypting application data when [`Client::read`] asks for it: a
+    /// record then stays encrypted in the receive buffer until `read`, which decrypts it
+    /// and copies its data straight into the caller's buffer, one copy of every byte
+    /// fewer than taking [`Event::Data`] and copying it on (what `tlsferry`'s streams
+    /// do). Unread records occupy the receive buffer, so a caller that stops reading
+    /// stops [`Client::receive_capacity`] too: the transport's flow control slows the
+    /// peer.
+    ///
+    /// Data still arrives as [`Event::Data`] when it is in the way: when [`Client::send`]
+    /// or [`Client::close`] must get past it, at the transport's end of stream, and
+    /// what did not fit the buffer `read` was given; such data comes before anything
+    /// `read` returns later. For the connection's life; a connection that never calls
+    /// `read` would not see its data.
+    pub fn decrypt_on_read(&mut self) {
+        self.decrypt_on_read = true;
+    }
+
+    /// Copies received plaintext into `buf` and returns how many bytes, 0 if none can
+    /// be had yet. With [`Client::decrypt_on_read`] this decrypts waiting records
+    /// straight into `buf`; otherwise, and first, it takes data not yet taken as
+    /// [`Event::Data`]. Drain [`Client::poll_output`] afterwards: decrypting can queue
+    /// bytes for the peer or reach the peer's `close_notify`.
+    ///
+    /// A fatal error found while decrypting is returned once the data before it has been
+    /// read, like [`Client::handle_input`]'s. Data that came with the handshake's last
+    /// flight can be read before `poll_output` reports [`Event::Connected`].
+    pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        if !self.received.is_empty() {
+            let n = self.received.len().min(buf.len());
+            if let (Some(dst), Some(src)) = (buf.get_mut(..n), self.received.get(..n)) {
+                dst.copy_from_slice(src);
+            }
+            self.received.drain(..n);
+            return Ok(n);
+        }
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if !self.decrypt_on_read || buf.is_empty() {
+            return Ok(0);
+        }
+        match self.pump_with(true, buf) {
+            (n, Err(_)) if n > 0 => Ok(n),
+            (n, result) => result.map(|()| n),
+        }
     }
 
     /// Closes the sending direction: queued data is sent, then `close_notify`. Before the
@@ -364,18 +418,41 @@ impl Client {
         self.config.idle_timeout.map(|t| self.last_receive + t)
     }
 
+    /// Runs rustls over what was received and queued: data goes to `received` (with
+    /// [`Client::decrypt_on_read`], records stay for `read` unless in the way).
     fn pump(&mut self) -> Result<(), Error> {
+        self.pump_with(self.decrypt_on_read, &mut []).1
+    }
+
+    /// [`Client::pump`] with data written into `direct` first; `lazy` leaves records in
+    /// rustls once `direct` is full. Returns the bytes written to `direct`.
+    fn pump_with(&mut self, lazy: bool, direct: &mut [u8]) -> (usize, Result<(), Error>) {
         let was_handshaking = self.tls.is_handshaking();
         let mut no_key_update = false;
         let mut io = Io {
             outgoing: &mut self.outgoing,
             to_send: &mut self.to_send,
             received: &mut self.received,
+            direct,
+            direct_len: 0,
+            lazy,
             close_requested: self.close_requested,
             key_update: &mut no_key_update,
         };
         let tls = &mut self.tls;
-        if let Err(e) = scope::with(&self.state, || tls.pump(&mut io)) {
+        let pumped = scope::with(&self.state, || tls.pump(&mut io));
+        let written = io.direct_len;
+        (written, self.after_pump(pumped, was_handshaking))
+    }
+
+    /// Turns a pump's failure into the connection's error, and notes the handshake's
+    /// completion.
+    fn after_pump(
+        &mut self,
+        pumped: Result<(), PumpError>,
+        was_handshaking: bool,
+    ) -> Result<(), Error> {
+        if let Err(e) = pumped {
             let err = match e {
                 PumpError::Tls(e) => from_rustls(
                     e,

@@ -35,7 +35,9 @@ pub(crate) struct Pump {
 }
 
 impl Pump {
-    pub(crate) fn new(client: Client) -> Pump {
+    pub(crate) fn new(mut client: Client) -> Pump {
+        // Records are decrypted by `read_decrypted`, straight into the caller's buffer.
+        client.decrypt_on_read();
         let mut pump = Pump {
             client,
             out: Vec::new(),
@@ -235,6 +237,17 @@ impl Pump {
     }
 
     // ----- what the application did -----
+
+    /// Decrypts waiting records straight into `buf` (after [`Pump::plain`], which comes
+    /// first); returns how much. 0 when no whole record is waiting, or the connection
+    /// failed ([`Pump::check_failed`] then says why).
+    pub(crate) fn read_decrypted(&mut self, buf: &mut [u8]) -> usize {
+        let n = self.client.read(buf).unwrap_or(0);
+        self.stats.plaintext_received += n as u64;
+        // Decrypting may have queued bytes for the peer or reached its close_notify.
+        self.drain();
+        n
+    }
 
     /// Copies buffered plaintext into `buf`; returns how much.
     pub(crate) fn read_plain(&mut self, buf: &mut [u8]) -> usize {

@@ -404,6 +404,10 @@ impl<S: Read + Write> Read for TlsStream<S> {
             if self.pump.has_plain() {
                 return Ok(self.pump.read_plain(buf));
             }
+            let n = self.pump.read_decrypted(buf);
+            if n > 0 {
+                return Ok(n);
+            }
             self.pump.check_failed()?;
             if self.pump.peer_closed() {
                 return Ok(0);

@@ -347,6 +347,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<S> {
                 this.pump.consume_plain(n);
                 return Poll::Ready(Ok(()));
             }
+            let n = this.pump.read_decrypted(buf.initialize_unfilled());
+            if n > 0 {
+                buf.advance(n);
+                return Poll::Ready(Ok(()));
+            }
             this.pump.check_failed()?;
             if this.pump.peer_closed() {
                 return Poll::Ready(Ok(()));

@@ -293,6 +293,20 @@ fn the_receive_buffer_is_kept_only_for_drivers_that_read_into_it() {
     }
 }
 
+/// Sends `data` through an echo server, closes, checks it all came back; returns the
+/// digest of the bytes on the wire.
+fn echo_all(p: &mut Pair, data: &[u8]) -> [u8; 32] {
+    let mut off = 0;
+    while off < data.len() {
+        off += p.client.send(&data[off..]).unwrap();
+        p.drive().unwrap();
+    }
+    p.client.close().unwrap();
+    p.drive().unwrap();
+    assert!(p.client_received() == data, "the data came back changed");
+    p.wire_digest()
+}
+
 /// The no-copy input path (`receive_buffer` + `Input::Received`) gives the same session,
 /// byte for byte, fragmented or not; misuse of it is a typed local error.
 #[test]
@@ -302,15 +316,7 @@ fn reading_into_the_receive_buffer_is_the_same_session() {
         p.in_place = in_place;
         p.fragment = fragment;
         let data: Vec<u8> = (0..300_000u32).map(|i| i as u8).collect();
-        let mut off = 0;
-        while off < data.len() {
-            off += p.client.send(&data[off..]).unwrap();
-            p.drive().unwrap();
-        }
-        p.client.close().unwrap();
-        p.drive().unwrap();
-        assert_eq!(p.client_received(), &data[..]);
-        p.wire_digest()
+        echo_all(&mut p, &data)
     };
     let copied = run(false, usize::MAX);
     assert_eq!(run(true, usize::MAX), copied);
@@ -330,4 +336,131 @@ fn reading_into_the_receive_buffer_is_the_same_session() {
         err,
         tlsferry_core::Error::Local(tlsferry_core::LocalError::ReceiveBufferFull { .. })
     ));
+}
+
+/// `decrypt_on_read` + `Client::read` give the same data and the same session as `Data`
+/// events, whatever the read size, fragmentation and input path.
+#[test]
+fn decrypting_on_read_gives_the_same_data_and_session() {
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+    let run = |read_chunk: Option<usize>, in_place: bool, fragment: usize| {
+        let mut p = Pair::new(Scenario::new().behaviour(ServerBehaviour::Echo)).unwrap();
+        p.read_chunk = read_chunk;
+        p.in_place = in_place;
+        p.fragment = fragment;
+        let digest = echo_all(&mut p, &data);
+        assert!(
+            p.closed(),
+            "{read_chunk:?} {in_place} {fragment}: {:?}",
+            p.events()
+        );
+        digest
+    };
+    let reference = run(None, false, usize::MAX);
+    for chunk in [1, 7, 16_384, 1 << 20] {
+        for in_place in [false, true] {
+            assert_eq!(run(Some(chunk), in_place, usize::MAX), reference, "{chunk}");
+        }
+    }
+    assert_eq!(run(Some(1000), true, 333), reference);
+    assert_eq!(run(Some(5), false, 1), reference);
+}
+
+/// Records left for `read` occupy the receive buffer: a client that does not read stops
+/// taking input (nothing piles up), then gets everything, in order, once it reads; no
+/// `Data` event is needed when it reads as fast as it can.
+#[test]
+fn unread_records_hold_the_receive_buffer() {
+    let mut p = Pair::new(Scenario::new().behaviour(ServerBehaviour::Echo)).unwrap();
+    p.client.decrypt_on_read();
+    let limit = p.client.receive_capacity();
+    // Up to here the handshake: from now on the server's bytes are echoes.
+    p.drive().unwrap();
+    let data: Vec<u8> = (0..400_000u32).map(|i| (i % 241) as u8).collect();
+    // Everything the client got, in the order it got it: `Data` events (what was in the
+    // way of a send) and `read`.
+    let mut all = Vec::new();
+    let mut seen = 0;
+    let mut buf = vec![0u8; 10_000];
+    let mut off = 0;
+    let mut starved = false;
+    for _ in 0..10_000 {
+        if off < data.len() {
+            off += p.client.send(&data[off..]).unwrap();
+        }
+        p.drive().unwrap();
+        assert!(
+            p.client.buffered_capacity() <= 2 * limit,
+            "buffers grew to {}",
+            p.client.buffered_capacity()
+        );
+        starved |= p.client.receive_capacity() == 0;
+        all.extend_from_slice(&p.client_received()[seen..]);
+        seen = p.client_received().len();
+        // A little at a time: the buffer fills up before it drains.
+        let n = p.client.read(&mut buf).unwrap();
+        all.extend_from_slice(&buf[..n]);
+        if all.len() >= data.len() {
+            break;
+        }
+    }
+    assert!(starved, "the receive buffer never filled up");
+    assert_eq!(all.len(), data.len());
+    assert!(all == data, "the data came out of order");
+    assert!(
+        seen < data.len() / 2,
+        "most data came from read, {seen} bytes as events"
+    );
+
+    // Reading as fast as it can, a client gets everything from `read`.
+    let mut p = Pair::new(Scenario::new().behaviour(ServerBehaviour::Reply(data.clone()))).unwrap();
+    p.read_chunk = Some(4096);
+    p.client.send(b"go").unwrap();
+    p.drive().unwrap();
+    assert_eq!(p.client_received(), &data[..]);
+    assert!(
+        !p.events().iter().any(|e| matches!(e, Event::Data(_))),
+        "no Data events"
+    );
+    assert!(p.events().contains(&Event::PeerClosed));
+}
+
+/// With `decrypt_on_read`, the peer's `close_notify` and a bad record are reported in
+/// stream order, after the data before them; a transport EOF right after close_notify
+/// is not truncation.
+#[test]
+fn close_and_faults_follow_the_data_when_decrypting_on_read() {
+    for v in both_versions() {
+        let mut p = Pair::new(only(v)).unwrap();
+        p.client.decrypt_on_read();
+        p.client.send(b"Hello, World!").unwrap();
+        p.drive().unwrap();
+        assert!(!p.events().contains(&Event::PeerClosed), "{:?}", p.events());
+        let mut buf = [0u8; 5];
+        let mut got = Vec::new();
+        loop {
+            let n = p.client.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(got, b"hello from server.test");
+        p.drive().unwrap();
+        assert!(p.events().contains(&Event::PeerClosed), "{:?}", p.events());
+        assert!(p.client.error().is_none());
+    }
+    // The server closes the transport without close_notify: the data, then truncation.
+    let mut p = Pair::new(
+        Scenario::new().behaviour(ServerBehaviour::CloseWithoutNotify(b"partial".to_vec())),
+    )
+    .unwrap();
+    p.read_chunk = Some(3);
+    p.client.send(b"x").unwrap();
+    let err = p.drive().unwrap_err();
+    assert!(
+        matches!(err, tlsferry_core::Error::Peer(PeerError::Truncated { .. })),
+        "{err:?}"
+    );
+    assert_eq!(p.client_received(), b"partial");
 }

@@ -75,6 +75,15 @@ pub(crate) struct Io<'a> {
     pub to_send: &'a mut Vec<u8>,
     /// Decrypted plaintext not yet handed out.
     pub received: &'a mut Vec<u8>,
+    /// The caller's buffer for application data, filled from `direct_len` on before
+    /// anything goes to `received` (while `received` is empty, to keep the order).
+    pub direct: &'a mut [u8],
+    /// Bytes written to `direct`.
+    pub direct_len: usize,
+    /// Leave application data in rustls (undecrypted records stay in `incoming`) once
+    /// `direct` is full, unless something must be written: [`Tls::pump`] then stops at
+    /// the first record it cannot deliver.
+    pub lazy: bool,
     /// Send `close_notify` once `to_send` is empty.
     pub close_requested: bool,
     /// Send a KeyUpdate (TLS 1.3) before the next data; cleared once sent. Only the
@@ -309,13 +318,30 @@ impl<C: Conn> Tls<C> {
             let mut result = Ok(());
             match state {
                 ConnectionState::ReadTraffic(mut traffic) => {
-                    // One allocation for all of this input's records, not a doubling series.
-                    io.received.reserve(pending);
-                    while let Some(record) = traffic.next_record() {
+                    // rustls yields data before it encodes anything else: data in the way
+                    // of a write is taken now.
+                    let writes = !io.to_send.is_empty()
+                        || (io.close_requested && !self.flags.close_sent)
+                        || *io.key_update;
+                    let take_all = !io.lazy || writes;
+                    if take_all && io.direct.is_empty() {
+                        // One allocation for all of this input's records, not a doubling
+                        // series.
+                        io.received.reserve(pending);
+                    }
+                    loop {
+                        if !take_all && io.direct_len >= io.direct.len() {
+                            // The caller's buffer is full: the next record waits in rustls.
+                            stop = true;
+                            break;
+                        }
+                        let Some(record) = traffic.next_record() else {
+                            break;
+                        };
                         match record {
                             Ok(r) => {
                                 discard += r.discard;
-                                io.received.extend_from_slice(r.payload);
+                                deliver(io, r.payload);
                             }
                             Err(e) => {
                                 result = Err(e.into());
@@ -376,6 +402,23 @@ impl<C: Conn> Tls<C> {
             let _ = encode(&mut enc, outgoing);
         }
     }
+}
+
+/// Hands one record's data to the caller: into `io.direct` as far as it fits (when
+/// nothing is queued before it), the rest into `io.received`.
+fn deliver(io: &mut Io<'_>, payload: &[u8]) {
+    let mut rest = payload;
+    if io.received.is_empty() {
+        if let Some(room) = io.direct.get_mut(io.direct_len..) {
+            let n = room.len().min(rest.len());
+            if let (Some(dst), Some(src)) = (room.get_mut(..n), rest.get(..n)) {
+                dst.copy_from_slice(src);
+            }
+            io.direct_len += n;
+            rest = rest.get(n..).unwrap_or_default();
+        }
+    }
+    io.received.extend_from_slice(rest);
 }
 
 fn write_traffic<Data>(

@@ -434,6 +434,9 @@ impl Server {
             outgoing: &mut self.outgoing,
             to_send: &mut self.to_send,
             received: &mut self.incoming_plain,
+            direct: &mut [],
+            direct_len: 0,
+            lazy: false,
             close_requested: self.close_requested,
             key_update: &mut self.key_update,
         };
@@ -458,6 +461,10 @@ pub struct Pair {
     /// Feed the client by writing into [`Client::receive_buffer`] and
     /// [`Input::Received`] (the no-copy path) instead of [`Input::Receive`].
     pub in_place: bool,
+    /// Take the client's data with [`Client::read`] into a buffer of this many bytes,
+    /// after [`Client::decrypt_on_read`], before taking its outputs; `None` (the default)
+    /// takes [`Event::Data`] only.
+    pub read_chunk: Option<usize>,
     config: Config,
     server_config: Arc<ServerConfig>,
     scenario: Scenario,
@@ -514,6 +521,7 @@ impl Pair {
             now,
             fragment: usize::MAX,
             in_place: false,
+            read_chunk: None,
             config,
             server_config,
             scenario,
@@ -609,8 +617,7 @@ impl Pair {
             self.to_client.extend_from_slice(&answer);
         }
         if !self.to_client.is_empty() {
-            moved = true;
-            self.deliver_to_client()?;
+            moved |= self.deliver_to_client()?;
         }
         if self.server.transport_closed && self.to_client.is_empty() && !self.eof_delivered {
             moved = true;
@@ -669,6 +676,15 @@ impl Pair {
     }
 
     fn drain_client(&mut self) {
+        if let Some(chunk) = self.read_chunk {
+            self.client.decrypt_on_read();
+            let mut buf = alloc::vec![0u8; chunk.max(1)];
+            // A read error stays in the client (`Client::error`), where `step` finds it.
+            while let Ok(n @ 1..) = self.client.read(&mut buf) {
+                self.client_received
+                    .extend_from_slice(buf.get(..n).unwrap_or_default());
+            }
+        }
         loop {
             match self.client.poll_output() {
                 Output::Transmit(b) => {
@@ -688,19 +704,23 @@ impl Pair {
         }
     }
 
-    fn deliver_to_client(&mut self) -> Result<(), Error> {
+    /// Feeds the client what fits; returns whether it took any of it.
+    fn deliver_to_client(&mut self) -> Result<bool, Error> {
         let bytes = core::mem::take(&mut self.to_client);
         let mut rest = &bytes[..];
+        let mut took = false;
         while !rest.is_empty() {
             let n = rest
                 .len()
                 .min(self.fragment.max(1))
                 .min(self.client.receive_capacity());
             if n == 0 {
-                // The client holds a full buffer: the rest waits for the next step.
+                // The client holds a full buffer (a client that decrypts on read and
+                // has not read): the rest waits for the next step.
                 self.to_client = rest.to_vec();
-                return Ok(());
+                return Ok(took);
             }
+            took = true;
             let (chunk, tail) = rest.split_at(n);
             self.flights.push(chunk.to_vec());
             let result = if self.in_place {
@@ -719,7 +739,7 @@ impl Pair {
             result?;
             rest = tail;
         }
-        Ok(())
+        Ok(took)
     }
 }
 
