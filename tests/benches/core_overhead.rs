@@ -31,6 +31,8 @@ trait Subject {
 struct Ferry {
     client: Client,
     connected: bool,
+    /// With [`Ferry::reading`]: the caller's buffer `Client::read` decrypts into.
+    sink: Option<Vec<u8>>,
 }
 
 impl Ferry {
@@ -38,13 +40,27 @@ impl Ferry {
         let mut f = Ferry {
             client: Client::new("localhost", cfg, Instant::ZERO).unwrap(),
             connected: false,
+            sink: None,
         };
         f.drain(out);
         f
     }
 
+    /// From now on takes data with `decrypt_on_read` + `read` into a 64 KiB buffer
+    /// (what `TlsStream` does) instead of `Data` events.
+    fn reading(mut self) -> Ferry {
+        self.client.decrypt_on_read();
+        self.sink = Some(vec![0; CHUNK]);
+        self
+    }
+
     fn drain(&mut self, out: &mut Vec<u8>) -> usize {
         let mut plain = 0;
+        if let Some(sink) = &mut self.sink {
+            while let Ok(n @ 1..) = self.client.read(sink) {
+                plain += n;
+            }
+        }
         loop {
             match self.client.poll_output() {
                 Output::Transmit(b) => out.extend_from_slice(&b),
@@ -307,7 +323,7 @@ fn main() {
     };
 
     let (mut hs_ferry, mut hs_raw, mut hs_x25519) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut bulk_ferry, mut bulk_raw) = (Vec::new(), Vec::new());
+    let (mut bulk_ferry, mut bulk_raw, mut bulk_read) = (Vec::new(), Vec::new(), Vec::new());
     let mut aead = Vec::new();
     let (mut own256, mut crate256, mut own128, mut crate128) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -327,14 +343,27 @@ fn main() {
         // Bulk receive: decrypt the same amount on each side.
         let (_, mut f, mut fs) = handshake(|o| Ferry::new(&ferry_cfg, o), &server_cfg);
         let (_, mut r, mut rs) = handshake(|o| Raw::new(raw_cfg.clone(), o), &server_cfg);
+        let (_, rd, mut rds) = handshake(|o| Ferry::new(&ferry_cfg, o), &server_cfg);
+        let mut rd = rd.reading();
         let flight_f = server_flight(&mut fs, total);
         let flight_r = server_flight(&mut rs, total);
+        let flight_rd = server_flight(&mut rds, total);
         let mut sink = Vec::new();
         let order: [bool; 2] = if round % 2 == 0 {
             [true, false]
         } else {
             [false, true]
         };
+        // The read path first or last too, alternating.
+        let read_first = round % 2 == 1;
+        let mut time_read = |sink: &mut Vec<u8>| {
+            let t = StdInstant::now();
+            assert_eq!(rd.feed(&flight_rd, sink), total);
+            bulk_read.push(total as f64 / t.elapsed().as_secs_f64() / 1e6);
+        };
+        if read_first {
+            time_read(&mut sink);
+        }
         for ferry_first in order {
             if ferry_first {
                 let t = StdInstant::now();
@@ -345,6 +374,9 @@ fn main() {
                 assert_eq!(r.feed(&flight_r, &mut sink), total);
                 bulk_raw.push(total as f64 / t.elapsed().as_secs_f64() / 1e6);
             }
+        }
+        if !read_first {
+            time_read(&mut sink);
         }
         let aead_bytes = total.min(64 << 20);
         aead.push(open_mbps::<tlsferry_gcm::Aes128Gcm>(&[7; 16], aead_bytes));
@@ -374,6 +406,8 @@ fn main() {
     );
     let a = median(&mut aead);
     println!("| bulk receive MB/s ({bulk_mib} MiB in 16 KiB records, median of {rounds}) | {bf:.0} | {br:.0} | {:.3} |", bf / br);
+    let bd = median(&mut bulk_read);
+    println!("| bulk receive with `decrypt_on_read` + `read` into a 64 KiB buffer, as the streams read (MB/s, median of {rounds}) | {bd:.0} | {br:.0} | {:.3} |", bd / br);
     println!("| raw AES-128-GCM open of 16 KiB records, same provider (MB/s) | {a:.0} (tlsferry bulk = {:.0} % of it) | | |", bf / a * 100.0);
     for (name, own, theirs) in [
         ("AES-128-GCM", &mut own128, &mut crate128),
