@@ -238,9 +238,9 @@ impl Pump {
 
     // ----- what the application did -----
 
-    /// Decrypts waiting records straight into `buf` (after [`Pump::plain`], which comes
-    /// first); returns how much. 0 when no whole record is waiting, or the connection
-    /// failed ([`Pump::check_failed`] then says why).
+    /// Decrypts waiting records straight into `buf`; returns how much. Callers take
+    /// [`Pump::plain`] first (it holds earlier data). 0 when no whole record is waiting,
+    /// or the connection failed ([`Pump::check_failed`] then says why).
     pub(crate) fn read_decrypted(&mut self, buf: &mut [u8]) -> usize {
         let n = self.client.read(buf).unwrap_or(0);
         self.stats.plaintext_received += n as u64;

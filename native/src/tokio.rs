@@ -347,7 +347,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<S> {
                 this.pump.consume_plain(n);
                 return Poll::Ready(Ok(()));
             }
-            let n = this.pump.read_decrypted(buf.initialize_unfilled());
+            // Only bytes this read can fill are initialised: a `read_buf` into a large
+            // spare capacity would otherwise zero all of it on every call.
+            let room = buf.remaining().min(READ_BUFFER);
+            let n = this.pump.read_decrypted(buf.initialize_unfilled_to(room));
             if n > 0 {
                 buf.advance(n);
                 return Poll::Ready(Ok(()));

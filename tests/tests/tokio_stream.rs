@@ -285,3 +285,40 @@ async fn keying_material_and_info_through_the_async_stream() {
     assert_ne!(a, b);
     assert!(tls.stats().ciphertext_received > 0);
 }
+
+/// `read_buf` into a `Vec`'s spare (uninitialised) capacity, as `BytesMut`-style readers
+/// do: every byte arrives, in order, whatever the capacity left.
+#[tokio::test]
+async fn read_buf_into_spare_capacity_gets_every_byte() {
+    let pki = TestPki::new(KeyKind::EcdsaP256);
+    let acceptor = rustls_server(&pki);
+    let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+    let data = pattern(1_000_003);
+    let sent = data.clone();
+    let server = tokio::spawn(async move {
+        let mut s = acceptor.accept(server_io).await.unwrap();
+        s.write_all(&sent).await.unwrap();
+        s.shutdown().await.unwrap();
+    });
+    let mut tls = tlsferry::tokio::TlsStream::new(client_io, "localhost", &config(&pki)).unwrap();
+    let mut got = Vec::new();
+    let mut reads = 0;
+    loop {
+        // Capacity that varies from a few bytes to far more than one read fills.
+        let mut chunk = Vec::with_capacity([7, 4_096, 300_000][reads % 3]);
+        let n = tls.read_buf(&mut chunk).await.unwrap();
+        assert_eq!(n, chunk.len());
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&chunk);
+        reads += 1;
+    }
+    assert!(
+        got == data,
+        "{} of {} bytes, or out of order",
+        got.len(),
+        data.len()
+    );
+    server.await.unwrap();
+}

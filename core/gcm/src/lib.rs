@@ -10,7 +10,8 @@
 //! - **x86-64**: `aes` (AES-NI or VAES) in counter mode with a GHASH of this crate on
 //!   PCLMULQDQ, eight blocks per reduction, or on 512-bit VPCLMULQDQ where the CPU has
 //!   AVX-512, sixteen blocks per reduction; detected at run time, with the `ghash`
-//!   crate's on CPUs without PCLMULQDQ. About 1.6–1.8× `aes-gcm` 0.11 opening records.
+//!   crate's on CPUs without PCLMULQDQ. Faster than `aes-gcm` 0.11 opening records
+//!   (`core_overhead` measures both side by side; BENCHMARKS.md).
 //! - **wasm32 with `simd128`**: a bit-sliced AES and a GHASH on byte shuffles of this
 //!   crate, constant-time without AES or carry-less multiplication instructions.
 //! - **elsewhere**: `aes-gcm` 0.11.

@@ -53,14 +53,13 @@ impl<A: BlockCipherEncrypt<BlockSize = U16>> AesGcm<A> {
     fn with_cipher(aes: A, clmul: bool) -> Self {
         let mut h = Array::<u8, U16>::default();
         aes.encrypt_block(&mut h);
-        let key: [u8; 16] = h.into();
-        let hash = match clmul.then(|| clmul::Key::new(&key)).flatten() {
+        let hash = match clmul.then(|| clmul::Key::new(&h.0)).flatten() {
             Some(k) => Hash::Clmul(k),
-            None => Hash::Portable(ghash::GHash::new(&key.into())),
+            None => Hash::Portable(ghash::GHash::new(&h)),
         };
-        let mut key = key;
-        key.fill(0);
-        core::hint::black_box(&mut key);
+        // The hash key lives on in `hash` only.
+        h.fill(0);
+        core::hint::black_box(&mut h);
         Self { aes, hash }
     }
 
