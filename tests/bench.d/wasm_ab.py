@@ -8,7 +8,8 @@ PATH is either a package directory (with js/index.js and pkg/) or a wasm file st
 from cargo (`target/wasm32-unknown-unknown/wasm-release/tlsferry_wasm.wasm`), which is
 packaged the way wasm/build.sh does it (wasm-bindgen --target web, npm binaryen's
 `wasm-opt -Oz`, the JS of wasm/js, or of JSDIR: a build of another commit needs its own
-JavaScript) into a temporary directory first. One Node process
+JavaScript; the roots module of wasm/pkg, so run wasm/build.sh first) into a temporary
+directory first. One Node process
 then runs every build against two Node `tls` servers (node_server.mjs; an RSA-2048 and an
 ECDSA P-256 leaf, each under a root of its own type), interleaved (wasm_ab.mjs), and this
 prints per build: client CPU per handshake, bulk MB/s and CPU s/GB per cipher, and the
@@ -42,6 +43,9 @@ def package(name, wasm, work, js):
     subprocess.run([opt, "-Oz", bg, "-o", d / "opt.wasm"], check=True)
     shutil.move(d / "opt.wasm", bg)
     shutil.copytree(js or ROOT / "wasm" / "js", d / "js")
+    # The Mozilla roots module (the JS imports its loader; connections with a CA never load it).
+    for f in ("tlsferry_roots.wasm", "tlsferry_roots.js"):
+        shutil.copy(ROOT / "wasm" / "pkg" / f, d / "pkg" / f)
     return d
 
 
