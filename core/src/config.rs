@@ -9,11 +9,11 @@ use core::fmt;
 use core::time::Duration;
 
 use rustls::client::WebPkiServerVerifier;
-use rustls::crypto::CryptoProvider;
+use rustls::crypto::{CryptoProvider, SupportedKxGroup};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, Der, PrivateKeyDer, TrustAnchor};
 use rustls::time_provider::TimeProvider;
-use rustls::{ClientConfig, KeyLog, RootCertStore};
+use rustls::{ClientConfig, KeyLog, RootCertStore, SupportedCipherSuite};
 
 use crate::error::{ConfigError, PemInput};
 use crate::exporter::KeyLogTap;
@@ -377,6 +377,7 @@ pub struct ConfigBuilder {
     no_sni: bool,
     client_auth: Option<(Vec<u8>, Vec<u8>)>,
     cipher_suites: Option<Vec<String>>,
+    kx_groups: Option<Vec<String>>,
     key_log: Option<Arc<dyn KeyLog>>,
     dangerous_accept_any: bool,
     limits: Limits,
@@ -496,6 +497,33 @@ impl ConfigBuilder {
         self
     }
 
+    /// Offers only these key-exchange groups, most preferred first, by IANA name
+    /// (`X25519MLKEM768`, `X25519`, `secp256r1`, `secp384r1`; any case, and `P-256` /
+    /// `P-384` too), as `openssl s_client -groups` does. The first one gets a key share
+    /// in the ClientHello.
+    ///
+    /// The default offers all four, the post-quantum hybrid `X25519MLKEM768` first.
+    /// Leaving it out gives up protection of the recorded traffic against a future
+    /// quantum computer, for a smaller ClientHello (one packet instead of two, for
+    /// middleboxes that mishandle larger ones) and less CPU per handshake against servers
+    /// that would pick X25519 anyway (the ML-KEM-768 key pair of the hybrid share is made
+    /// for every full handshake).
+    ///
+    /// ```
+    /// let classic = tlsferry_core::Config::builder()
+    ///     .key_exchange_groups(["X25519", "P-256"])
+    ///     .build()?;
+    /// # Ok::<(), tlsferry_core::ConfigError>(())
+    /// ```
+    pub fn key_exchange_groups<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.kx_groups = Some(names.into_iter().map(|s| s.as_ref().into()).collect());
+        self
+    }
+
     /// Receives the TLS secrets (NSS key-log lines) for debugging with Wireshark.
     /// The core writes no files: the hook decides where they go.
     pub fn key_log(mut self, key_log: Arc<dyn KeyLog>) -> Self {
@@ -562,9 +590,18 @@ impl ConfigBuilder {
         let base = self
             .provider
             .unwrap_or_else(|| Arc::new(crate::default_provider()));
-        let provider = match &self.cipher_suites {
-            Some(names) => Arc::new(select_suites(&base, names)?),
-            None => base,
+        let provider = match (&self.cipher_suites, &self.kx_groups) {
+            (None, None) => base,
+            (suites, groups) => {
+                let mut p = (*base).clone();
+                if let Some(names) = suites {
+                    p.cipher_suites = select_suites(&base, names)?;
+                }
+                if let Some(names) = groups {
+                    p.kx_groups = select_groups(&base, names)?;
+                }
+                Arc::new(p)
+            }
         };
 
         let versions = self
@@ -579,6 +616,19 @@ impl ConfigBuilder {
             .collect();
         if rustls_versions.is_empty() {
             return Err(ConfigError::Unusable("no protocol version enabled".into()));
+        }
+        let usable = |v: &rustls::SupportedProtocolVersion| {
+            provider
+                .kx_groups
+                .iter()
+                .any(|g| g.usable_for_version(v.version))
+        };
+        if !rustls_versions.iter().any(|v| usable(v)) {
+            return Err(ConfigError::Unusable(
+                "no key-exchange group usable with the enabled TLS versions \
+                 (X25519MLKEM768 is TLS 1.3 only)"
+                    .into(),
+            ));
         }
 
         for p in &self.alpn {
@@ -748,8 +798,11 @@ pub fn iana_suite_name(suite: rustls::CipherSuite) -> String {
     }
 }
 
-/// Keeps the provider's suites named in `names`, in that order.
-fn select_suites(base: &CryptoProvider, names: &[String]) -> Result<CryptoProvider, ConfigError> {
+/// The provider's suites named in `names`, in that order.
+fn select_suites(
+    base: &CryptoProvider,
+    names: &[String],
+) -> Result<Vec<SupportedCipherSuite>, ConfigError> {
     let mut suites = Vec::with_capacity(names.len());
     for name in names {
         let found = base
@@ -764,10 +817,36 @@ fn select_suites(base: &CryptoProvider, names: &[String]) -> Result<CryptoProvid
     if suites.is_empty() {
         return Err(ConfigError::Unusable("no cipher suite enabled".into()));
     }
-    Ok(CryptoProvider {
-        cipher_suites: suites,
-        ..base.clone()
-    })
+    Ok(suites)
+}
+
+/// The provider's key-exchange groups named in `names`, in that order, each once.
+fn select_groups(
+    base: &CryptoProvider,
+    names: &[String],
+) -> Result<Vec<&'static dyn SupportedKxGroup>, ConfigError> {
+    let mut groups: Vec<&'static dyn SupportedKxGroup> = Vec::with_capacity(names.len());
+    for name in names {
+        let wanted = match name.to_ascii_lowercase().as_str() {
+            "p-256" | "prime256v1" => "secp256r1".into(),
+            "p-384" => "secp384r1".into(),
+            other => String::from(other),
+        };
+        let found = base
+            .kx_groups
+            .iter()
+            .find(|g| format!("{:?}", g.name()).to_ascii_lowercase() == wanted)
+            .ok_or_else(|| ConfigError::UnknownKeyExchangeGroup(name.clone()))?;
+        if !groups.iter().any(|g| g.name() == found.name()) {
+            groups.push(*found);
+        }
+    }
+    if groups.is_empty() {
+        return Err(ConfigError::Unusable(
+            "no key-exchange group enabled".into(),
+        ));
+    }
+    Ok(groups)
 }
 
 /// Parses every certificate in a PEM bundle; the error names `input` and the failing block.
@@ -1057,6 +1136,61 @@ mod tests {
         assert!(matches!(err, ConfigError::InvalidAlpn(_)));
         let err = builder().versions(&[]).build().unwrap_err();
         assert!(matches!(err, ConfigError::Unusable(_)));
+    }
+
+    #[test]
+    fn key_exchange_groups_by_name_in_order() {
+        let names = |c: &Config| -> Vec<String> {
+            c.rustls
+                .crypto_provider()
+                .kx_groups
+                .iter()
+                .map(|g| format!("{:?}", g.name()))
+                .collect()
+        };
+        // The default: all four, the post-quantum hybrid first.
+        let c = builder().build().unwrap(); // ok: test code
+        assert_eq!(
+            names(&c),
+            ["X25519MLKEM768", "X25519", "secp256r1", "secp384r1"]
+        );
+        // Any case, the P-curve aliases, each group once, in the order given.
+        let c = builder()
+            .key_exchange_groups(["p-384", "x25519", "secp384r1", "P-256"])
+            .build()
+            .unwrap(); // ok: test code
+        assert_eq!(names(&c), ["secp384r1", "X25519", "secp256r1"]);
+        assert!(c
+            .offer
+            .ends_with("key exchange secp384r1, X25519, secp256r1"));
+        // Suites and groups narrow independently.
+        let c = builder()
+            .cipher_suites(["TLS_AES_128_GCM_SHA256"])
+            .key_exchange_groups(["X25519"])
+            .build()
+            .unwrap(); // ok: test code
+        assert_eq!(names(&c), ["X25519"]);
+        assert_eq!(c.rustls.crypto_provider().cipher_suites.len(), 1);
+
+        // The hybrid alone works for TLS 1.3 only.
+        let err = builder()
+            .versions(&[Version::Tls12])
+            .key_exchange_groups(["X25519MLKEM768"])
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("TLS 1.3 only"), "{err}");
+        builder()
+            .versions(&[Version::Tls13])
+            .key_exchange_groups(["X25519MLKEM768"])
+            .build()
+            .unwrap(); // ok: test code
+
+        let err = builder().key_exchange_groups(["X448"]).build().unwrap_err();
+        assert_eq!(err, ConfigError::UnknownKeyExchangeGroup("X448".into()));
+        assert!(err.to_string().contains("X25519MLKEM768"), "{err}");
+        let none: [&str; 0] = [];
+        let err = builder().key_exchange_groups(none).build().unwrap_err();
+        assert!(matches!(err, ConfigError::Unusable(_)), "{err:?}");
     }
 
     #[test]

@@ -179,6 +179,30 @@ fn version_flags_select_the_version() {
 }
 
 #[test]
+fn groups_flag_selects_the_key_exchange() {
+    let env = Env::new();
+    // The demo server (rustls) takes the client's first share it supports.
+    let server = DemoServer::start(&env.pki.server, Behaviour::Greet).unwrap();
+    let out = connect(&env, server.port(), "localhost", &["--send", "hi"]);
+    expect(&out, 0, &["X25519MLKEM768"]);
+    let out = connect(
+        &env,
+        server.port(),
+        "localhost",
+        &["--groups", "P-384:X25519", "--send", "hi", "--json"],
+    );
+    expect(&out, 0, &[]);
+    assert_eq!(parse_json(&out.stdout)["kx_group"], q("secp384r1"));
+    // A name it does not know is a usage error (exit 2) that names the flag.
+    let out = connect(&env, server.port(), "localhost", &["--groups", "X448"]);
+    expect(
+        &out,
+        2,
+        &["--groups", "unknown key-exchange group \"X448\""],
+    );
+}
+
+#[test]
 fn expired_certificate_exit_4_with_forensics() {
     let env = Env::new();
     let leaf =

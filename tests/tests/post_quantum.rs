@@ -307,9 +307,26 @@ impl Write for Recorded {
     }
 }
 
+/// `openssl s_server` (TLS 1.3, reversing each line) for `pki`'s server, with `args`.
+fn rev_server(pki: &TestPki, args: &[&str]) -> OpenSslServer {
+    OpenSslServer::builder(&pki.server)
+        .tls13()
+        .mode(OpenSslMode::Rev)
+        .args(args.iter().copied())
+        .start()
+}
+
 /// Connects to `server` over TCP; returns the negotiated group and the bytes sent.
 fn connect_recorded(server: &OpenSslServer, pki: &TestPki) -> (Option<String>, Vec<u8>) {
-    let config = client_config(pki)
+    connect_recorded_with(server, client_config(pki))
+}
+
+/// [`connect_recorded`] with a config of the caller's.
+fn connect_recorded_with(
+    server: &OpenSslServer,
+    config: tlsferry_core::ConfigBuilder,
+) -> (Option<String>, Vec<u8>) {
+    let config = config
         .handshake_timeout(Some(WAIT))
         .idle_timeout(Some(WAIT))
         .build()
@@ -340,10 +357,7 @@ fn connect_recorded(server: &OpenSslServer, pki: &TestPki) -> (Option<String>, V
 #[test]
 fn openssl_without_ml_kem_picks_x25519_without_a_hello_retry() {
     let pki = TestPki::new(KeyKind::EcdsaP256);
-    let server = OpenSslServer::builder(&pki.server)
-        .tls13()
-        .mode(OpenSslMode::Rev)
-        .start();
+    let server = rev_server(&pki, &[]);
     let (group, sent) = connect_recorded(&server, &pki);
     assert_eq!(group.as_deref(), Some("X25519"));
     assert_eq!(client_hellos(&sent), 1, "no HelloRetryRequest");
@@ -354,14 +368,61 @@ fn openssl_without_ml_kem_picks_x25519_without_a_hello_retry() {
 #[test]
 fn openssl_asking_for_p256_gets_it_after_one_hello_retry() {
     let pki = TestPki::new(KeyKind::EcdsaP256);
-    let server = OpenSslServer::builder(&pki.server)
-        .tls13()
-        .mode(OpenSslMode::Rev)
-        .args(["-groups", "P-256"])
-        .start();
+    let server = rev_server(&pki, &["-groups", "P-256"]);
     let (group, sent) = connect_recorded(&server, &pki);
     assert_eq!(group.as_deref(), Some("secp256r1"));
     assert_eq!(client_hellos(&sent), 2, "one HelloRetryRequest");
+}
+
+#[test]
+fn x25519_alone_sends_one_small_share_and_openssl_takes_it() {
+    let pki = TestPki::new(KeyKind::EcdsaP256);
+    let server = rev_server(&pki, &[]);
+    let config = client_config(&pki).key_exchange_groups(["X25519"]);
+    let (group, sent) = connect_recorded_with(&server, config);
+    assert_eq!(group.as_deref(), Some("X25519"));
+    assert_eq!(client_hellos(&sent), 1, "no HelloRetryRequest");
+    let shares = key_shares(&sent);
+    assert_eq!(shares.len(), 1);
+    assert_eq!((shares[0].0, shares[0].1.len()), (0x001d, 32));
+    // Without the 1,216-byte hybrid share the ClientHello fits in one small packet.
+    let (_, hello) = records(&sent)[0];
+    assert!(hello.len() < 600, "ClientHello of {} bytes", hello.len());
+    assert!(
+        !hello.windows(2).any(|w| w == [0x11, 0xec]),
+        "the hybrid is not even listed"
+    );
+}
+
+#[test]
+fn the_group_listed_first_gets_the_share_and_openssl_takes_it() {
+    let pki = TestPki::new(KeyKind::EcdsaP256);
+    let server = rev_server(&pki, &[]);
+    let config = client_config(&pki).key_exchange_groups(["P-256", "X25519"]);
+    let (group, sent) = connect_recorded_with(&server, config);
+    assert_eq!(group.as_deref(), Some("secp256r1"));
+    assert_eq!(client_hellos(&sent), 1, "no HelloRetryRequest");
+    let groups: Vec<u16> = key_shares(&sent).iter().map(|(g, _)| *g).collect();
+    assert_eq!(groups, [0x0017]);
+}
+
+#[test]
+fn no_group_in_common_is_a_typed_refusal_that_names_the_offer() {
+    let pki = TestPki::new(KeyKind::EcdsaP256);
+    let server = rev_server(&pki, &["-groups", "P-384"]);
+    let config = client_config(&pki)
+        .key_exchange_groups(["X25519", "P-256"])
+        .handshake_timeout(Some(WAIT))
+        .build()
+        .unwrap();
+    let err = tlsferry::connect(server.addr().as_str(), "localhost", &config).unwrap_err();
+    assert_eq!(err.code(), "ALERT", "{err}");
+    let text = err.to_string();
+    assert!(text.contains("handshake_failure"), "{text}");
+    assert!(
+        text.contains("key exchange X25519, secp256r1"),
+        "the message says what was offered: {text}"
+    );
 }
 
 #[test]

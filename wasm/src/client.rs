@@ -68,6 +68,13 @@ export interface ConnectOptions {
   maxVersion?: "TLSv1.2" | "TLSv1.3";
   /** IANA cipher suite names in order of preference (default: ChaCha20-Poly1305 first). */
   cipherSuites?: string[];
+  /**
+   * Key-exchange groups to offer, most preferred first: "X25519MLKEM768", "X25519",
+   * "secp256r1" ("P-256"), "secp384r1" ("P-384"). Default: all four, the post-quantum
+   * hybrid first. Leaving it out gives up post-quantum protection for a smaller
+   * ClientHello and less CPU per handshake.
+   */
+  keyExchangeGroups?: string[];
   /** Receives NSS key-log lines (SSLKEYLOGFILE format) for Wireshark. */
   keyLog?: (line: string) => void;
   /** DANGEROUS: accept any certificate. Encrypted, but to a server nobody vouched for. */

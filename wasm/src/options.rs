@@ -154,7 +154,7 @@ pub fn version_range(
 }
 
 /// The keys of the options object that [`read`] understands.
-pub const KNOWN_KEYS: [&str; 13] = [
+pub const KNOWN_KEYS: [&str; 14] = [
     "alpn",
     "caPem",
     "extraCaPem",
@@ -163,6 +163,7 @@ pub const KNOWN_KEYS: [&str; 13] = [
     "minVersion",
     "maxVersion",
     "cipherSuites",
+    "keyExchangeGroups",
     "keyLog",
     "insecure",
     "handshakeTimeoutMs",
@@ -218,6 +219,8 @@ pub struct Settings {
     pub versions: Vec<Version>,
     /// `cipherSuites` (`None`: [`wasm_cipher_suite_order`]).
     pub cipher_suites: Option<Vec<String>>,
+    /// `keyExchangeGroups` (`None`: the core's default, X25519MLKEM768 first).
+    pub kx_groups: Option<Vec<String>>,
     /// `handshakeTimeoutMs`.
     pub handshake_timeout: Option<Duration>,
     /// `idleTimeoutMs`.
@@ -235,6 +238,7 @@ impl std::fmt::Debug for Settings {
             .field("alpn", &self.alpn)
             .field("versions", &self.versions)
             .field("cipher_suites", &self.cipher_suites)
+            .field("kx_groups", &self.kx_groups)
             .field("insecure", &self.insecure)
             .field("resumption", &self.resumption)
             .finish_non_exhaustive()
@@ -269,6 +273,7 @@ impl Settings {
             client_auth,
             versions: version_range(min, max)?,
             cipher_suites: get_strings(options, "cipherSuites")?,
+            kx_groups: get_strings(options, "keyExchangeGroups")?,
             handshake_timeout: get_millis(options, "handshakeTimeoutMs")?,
             idle_timeout: get_millis(options, "idleTimeoutMs")?,
             insecure: get_bool(options, "insecure")?.unwrap_or(false),
@@ -298,6 +303,9 @@ impl Settings {
             Some(suites) => builder.cipher_suites(suites),
             None => builder.cipher_suites(wasm_cipher_suite_order()),
         };
+        if let Some(groups) = &self.kx_groups {
+            builder = builder.key_exchange_groups(groups);
+        }
         if let Some(t) = self.handshake_timeout {
             builder = builder.handshake_timeout(Some(t));
         }

@@ -235,6 +235,23 @@ test("Symbol.asyncDispose closes the socket (await using), and stays quiet after
   await bad[Symbol.asyncDispose](); // the error was reported by `opened` already
 });
 
+test("keyExchangeGroups chooses the key exchange; a group in common with nobody is a CONFIG error or an ALERT", async (t) => {
+  const server = await sServer(t, pki);
+  // The default against OpenSSL 3.0 (no ML-KEM): X25519, the share sent beside the hybrid.
+  const plain = connect(tcpTransport("127.0.0.1", server.port), opts({ resumption: false }));
+  assert.equal((await plain.opened).keyExchangeGroup, "X25519");
+  await plain.close();
+  const p256 = connect(tcpTransport("127.0.0.1", server.port), opts({ resumption: false, keyExchangeGroups: ["P-256"] }));
+  assert.equal((await p256.opened).keyExchangeGroup, "secp256r1");
+  await p256.close();
+  const unknown = await rejectsWith(connect(tcpTransport("127.0.0.1", server.port), opts({ keyExchangeGroups: ["X448"] })).opened, "CONFIG");
+  assert.match(unknown.message, /unknown key-exchange group "X448"/);
+  const only384 = await sServer(t, pki, { args: ["-groups", "P-384"] });
+  const refused = connect(tcpTransport("127.0.0.1", only384.port), opts({ keyExchangeGroups: ["X25519"] }));
+  const e = await rejectsWith(refused.opened, "ALERT");
+  assert.match(e.message, /handshake_failure.*key exchange X25519$/s);
+});
+
 test("unknown option keys are CONFIG errors naming the key (TlsClient too)", async () => {
   await loadMozillaRoots();
   assert.throws(
@@ -242,7 +259,7 @@ test("unknown option keys are CONFIG errors naming the key (TlsClient too)", asy
     (e) => e.code === "CONFIG" && /unknown option "caPEM" \(did you mean "caPem"\?\)/.test(e.message),
   );
   // Every TLS option the JS layer lets through is one the wasm side knows.
-  for (const key of ["alpn", "caPem", "extraCaPem", "clientCertPem", "clientKeyPem", "minVersion", "maxVersion", "cipherSuites", "keyLog", "insecure", "handshakeTimeoutMs", "idleTimeoutMs", "resumption"]) {
+  for (const key of ["alpn", "caPem", "extraCaPem", "clientCertPem", "clientKeyPem", "minVersion", "maxVersion", "cipherSuites", "keyExchangeGroups", "keyLog", "insecure", "handshakeTimeoutMs", "idleTimeoutMs", "resumption"]) {
     new TlsClient("localhost", { [key]: undefined }).free();
   }
 });

@@ -97,6 +97,25 @@ fn cipher_suites_and_versions_options_shape_the_hello() {
 }
 
 #[wasm_bindgen_test]
+fn key_exchange_groups_option_shapes_the_hello() {
+    let hello = |opts: JsValue| {
+        let mut c = TlsClient::new("example.com", opts).unwrap();
+        c.take_ciphertext().unwrap().to_vec()
+    };
+    // The default carries the 1,216-byte X25519MLKEM768 share (group 0x11ec).
+    let default = hello(options(&[]));
+    assert!(default.len() > 1400, "{}", default.len());
+    assert!(default.windows(2).any(|w| w == [0x11, 0xec]));
+    let groups: Array = ["X25519", "P-256"]
+        .iter()
+        .map(|s| JsValue::from_str(s))
+        .collect();
+    let classic = hello(options(&[("keyExchangeGroups", groups.into())]));
+    assert!(classic.len() < 600, "{}", classic.len());
+    assert!(!classic.windows(2).any(|w| w == [0x11, 0xec]));
+}
+
+#[wasm_bindgen_test]
 fn bad_options_are_config_errors_with_messages() {
     let cases: Vec<(JsValue, &str)> = vec![
         (options(&[("caPem", "not a pem".into())]), "CA certificates"),
@@ -115,6 +134,10 @@ fn bad_options_are_config_errors_with_messages() {
         (options(&[("resumption", "no".into())]), "resumption"),
         (options(&[("alpn", JsValue::from_f64(1.0))]), "alpn"),
         (options(&[("cipherSuites", "TLS_NOPE".into())]), "TLS_NOPE"),
+        (
+            options(&[("keyExchangeGroups", "X448".into())]),
+            "unknown key-exchange group \"X448\"",
+        ),
         (
             options(&[("handshakeTimeoutMs", JsValue::from_f64(-1.0))]),
             "handshakeTimeoutMs",

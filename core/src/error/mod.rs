@@ -557,6 +557,8 @@ pub enum ConfigError {
     InvalidAlpn(String),
     /// A requested cipher suite is unknown or not offered by the crypto provider.
     UnknownCipherSuite(String),
+    /// A requested key-exchange group is unknown or not offered by the crypto provider.
+    UnknownKeyExchangeGroup(String),
     /// The provider and versions cannot form a working configuration.
     Unusable(String),
 }
@@ -586,6 +588,11 @@ impl fmt::Display for ConfigError {
                 write!(f, "invalid ALPN protocol {p:?}: must be 1 to 255 bytes")
             }
             ConfigError::UnknownCipherSuite(s) => write!(f, "unknown cipher suite {s:?}"),
+            ConfigError::UnknownKeyExchangeGroup(g) => write!(
+                f,
+                "unknown key-exchange group {g:?} (expected X25519MLKEM768, X25519, \
+                 secp256r1 or secp384r1)"
+            ),
             ConfigError::Unusable(m) => write!(f, "unusable configuration: {m}"),
         }
     }

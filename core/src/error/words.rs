@@ -58,7 +58,7 @@ pub(crate) fn alert_meaning(code: u8) -> &'static str {
         10 => "it received a message it did not expect at that point",
         20 | 21 => "a record did not decrypt on its side: the connection was corrupted or tampered with",
         22 => "a record was larger than TLS allows",
-        40 => "it accepts none of what we offered; check the TLS versions and cipher suites the server allows, and whether it requires a client certificate",
+        40 => "it accepts none of what we offered; check the TLS versions, cipher suites and key-exchange groups the server allows, and whether it requires a client certificate",
         41 | 116 => "it requires a client certificate: give one (CLI --cert/--key)",
         42 => "it refused our client certificate (malformed, or its signature did not verify)",
         43 => "it does not support the type of our client certificate",

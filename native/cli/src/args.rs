@@ -108,6 +108,9 @@ pub struct ConnectArgs {
     pub key: Option<PathBuf>,
     /// ALPN protocols, most preferred first.
     pub alpn: Vec<String>,
+    /// `--groups LIST`: key-exchange groups to offer, most preferred first (empty: the
+    /// default, X25519MLKEM768 first).
+    pub groups: Vec<String>,
     /// Allow only this version.
     pub version: Option<Version>,
     /// What to send.
@@ -147,6 +150,7 @@ impl ConnectArgs {
             cert: None,
             key: None,
             alpn: Vec::new(),
+            groups: Vec::new(),
             version: None,
             send: SendSource::Stdin,
             timeout: Some(DEFAULT_TIMEOUT),
@@ -262,6 +266,7 @@ struct ConnectFlags {
     cert: Option<PathBuf>,
     key: Option<PathBuf>,
     alpn: Option<String>,
+    groups: Option<String>,
     tls12: bool,
     tls13: bool,
     send: Option<String>,
@@ -326,6 +331,10 @@ fn connect_flags(p: &mut lexopt::Parser, demo: bool) -> Result<ConnectFlags, Usa
             Long("alpn") => {
                 let v = string(p, "--alpn")?;
                 once(&mut f.alpn, "--alpn", v)?
+            }
+            Long("groups") => {
+                let v = string(p, "--groups")?;
+                once(&mut f.groups, "--groups", v)?
             }
             Long("tls1.2") => switch(&mut f.tls12, "--tls1.2")?,
             Long("tls1.3") => switch(&mut f.tls13, "--tls1.3")?,
@@ -424,6 +433,21 @@ fn apply(f: ConnectFlags, a: &mut ConnectArgs) -> Result<(), UsageError> {
             )));
         }
         a.alpn = protocols;
+    }
+    if let Some(list) = &f.groups {
+        // OpenSSL separates them with colons (-groups X25519:P-256); commas work too.
+        let groups: Vec<String> = list.split([',', ':']).map(String::from).collect();
+        if groups.iter().any(String::is_empty) {
+            return Err(usage(format!(
+                "--groups {list:?}: expected comma-separated group names, e.g. X25519MLKEM768,X25519"
+            )));
+        }
+        if f.record.is_some() {
+            return Err(usage(
+                "--record and --groups do not go together: a recording offers the default groups",
+            ));
+        }
+        a.groups = groups;
     }
     if f.tls12 {
         a.version = Some(Version::Tls12);
@@ -900,8 +924,11 @@ mod tests {
             "h2,http/1.1",
             "--timeout=0.5",
             "--json",
+            "--groups",
+            "X25519:P-256",
         ])
         .unwrap();
+        assert_eq!(a.groups, ["X25519", "P-256"]);
         assert_eq!(a.version, Some(Version::Tls12));
         assert_eq!(a.alpn, vec!["h2".to_string(), "http/1.1".into()]);
         assert_eq!(a.timeout, Some(Duration::from_millis(500)));
@@ -920,6 +947,8 @@ mod tests {
         assert!(err(&["h", "--timeout", "soon"]).contains("--timeout"));
         assert!(err(&["h", "--timeout", "-1"]).contains("--timeout"));
         assert!(err(&["h", "--alpn", "h2,,x"]).contains("--alpn"));
+        assert!(err(&["h", "--groups", "X25519,"]).contains("--groups"));
+        assert!(err(&["h", "--groups", "X25519", "--record", "f"]).contains("--record"));
         assert!(err(&["h", "--json", "--json"]).contains("twice"));
         assert!(err(&["h", "--cafile", "a", "--cafile=b"]).contains("twice"));
         assert!(err(&["h", "--json=yes"]).contains("no value"));

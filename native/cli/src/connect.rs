@@ -207,6 +207,7 @@ fn config_failure(e: &ConfigError, args: &ConnectArgs) -> Failure {
         ConfigError::EmptyTrustStore => {
             format!("--cafile {}: {e}", path(&args.cafile))
         }
+        ConfigError::UnknownKeyExchangeGroup(_) => format!("--groups: {e}"),
         other => other.to_string(),
     };
     Failure::usage(message)
@@ -222,6 +223,9 @@ fn build_config(args: &ConnectArgs, inputs: &Inputs) -> Result<Config, Failure> 
     }
     if !args.alpn.is_empty() {
         b = b.alpn(&args.alpn);
+    }
+    if !args.groups.is_empty() {
+        b = b.key_exchange_groups(&args.groups);
     }
     if let Some((cert, key)) = &inputs.client_auth {
         b = b.client_auth_pem(cert, key);

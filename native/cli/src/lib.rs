@@ -65,6 +65,9 @@ OPTIONS:
   --cert PATH --key PATH  client certificate chain and private key (PEM)
   --alpn LIST           comma-separated protocols, e.g. h2,http/1.1
   --tls1.2 | --tls1.3   allow only that version
+  --groups LIST         key-exchange groups to offer, most preferred first, e.g.
+                        X25519:P-256 (default X25519MLKEM768,X25519,secp256r1,secp384r1;
+                        leaving out X25519MLKEM768 gives up post-quantum protection)
   --send TEXT           send TEXT after the handshake
   --send-file PATH      send a file's bytes
                         (neither: copy stdin to the connection; its end sends close_notify)

@@ -27,6 +27,7 @@ export const TLS_KEYS = [
   "minVersion",
   "maxVersion",
   "cipherSuites",
+  "keyExchangeGroups",
   "keyLog",
   "insecure",
   "handshakeTimeoutMs",
