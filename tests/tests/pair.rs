@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use tlsferry_core::testing::{pki, Pair, Scenario, Seed, ServerBehaviour, TestCertificate};
-use tlsferry_core::{Event, PeerError, TimeoutPhase, Version};
+use tlsferry_core::{Event, Output, PeerError, TimeoutPhase, Version};
 
 fn both_versions() -> [Version; 2] {
     [Version::Tls13, Version::Tls12]
@@ -463,4 +463,50 @@ fn close_and_faults_follow_the_data_when_decrypting_on_read() {
         "{err:?}"
     );
     assert_eq!(p.client_received(), b"partial");
+}
+
+/// A record larger than the buffer `read` is given leaves its rest in the client's
+/// queue; small reads take that a few bytes at a time, a `Data` event then carries exactly
+/// what is left, and `read` goes on decrypting: nothing lost, doubled or reordered.
+#[test]
+fn small_reads_then_an_event_take_queued_data_exactly_once() {
+    let data: Vec<u8> = (0..150_000u32).map(|i| (i % 251) as u8).collect();
+    let scenario = Scenario::new()
+        .behaviour(ServerBehaviour::Echo)
+        .client_config(|b| b.limits(tlsferry_core::Limits::default().with_send_buffer(200_000)));
+    let mut p = Pair::new(scenario).unwrap();
+    p.client.decrypt_on_read();
+    p.drive().unwrap();
+    // All of it in one send, so no later send has to get past the echoes: they wait
+    // encrypted until `read`.
+    assert_eq!(p.client.send(&data).unwrap(), data.len());
+    p.drive().unwrap();
+    assert!(p.client_received().is_empty(), "no data events yet");
+    let mut got = Vec::new();
+    let mut small = [0u8; 7];
+    for _ in 0..1000 {
+        let n = p.client.read(&mut small).unwrap();
+        got.extend_from_slice(&small[..n]);
+    }
+    assert_eq!(got.len(), 7000, "each read took 7 bytes");
+    // The rest of the queue as one event (no output is pending before it).
+    match p.client.poll_output() {
+        Output::Event(Event::Data(d)) => got.extend_from_slice(&d),
+        other => panic!("expected the queued data, got {other:?}"),
+    }
+    let mut seen = 0;
+    let mut buf = vec![0u8; 4096];
+    for _ in 0..10_000 {
+        let n = p.client.read(&mut buf).unwrap();
+        got.extend_from_slice(&buf[..n]);
+        // (The pair turns data in the way of its own traffic into events.)
+        p.drive().unwrap();
+        got.extend_from_slice(&p.client_received()[seen..]);
+        seen = p.client_received().len();
+        if got.len() >= data.len() {
+            break;
+        }
+    }
+    assert_eq!(got.len(), data.len());
+    assert!(got == data, "the data came out of order or doubled");
 }
