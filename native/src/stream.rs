@@ -100,6 +100,10 @@ type SetTimeout<S> = fn(&mut S, Option<Duration>) -> io::Result<()>;
 ///   everything pending.
 /// * [`TlsStream::shutdown`] sends `close_notify`; keep reading until `Ok(0)` to see the
 ///   peer's.
+/// * Dropping the stream closes the transport without sending `close_notify` (as
+///   rustls' `StreamOwned` does). A peer that waits for ours (a server that unwraps the
+///   TLS layer, or treats a bare EOF as truncation) wants [`TlsStream::shutdown`] first;
+///   once the peer's own `close_notify` has arrived, nothing is lost either way.
 ///
 /// Errors of the transport are returned as they are; `WouldBlock` and `TimedOut` from
 /// the transport leave the stream usable. TLS errors are final.

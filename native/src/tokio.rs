@@ -60,6 +60,8 @@ fn now() -> Instant {
 ///   `poll_flush` writes everything out; `poll_shutdown` sends `close_notify`, flushes
 ///   and shuts the transport's write side (reading continues until the peer's
 ///   `close_notify`).
+/// * Dropping the stream closes the transport without `close_notify`: call
+///   `shutdown().await` first when the peer waits for it.
 /// * TLS errors are final and repeated by every later call.
 pub struct TlsStream<S> {
     io: S,
