@@ -93,7 +93,7 @@ type SetTimeout<S> = fn(&mut S, Option<Duration>) -> io::Result<()>;
 ///
 /// * [`Read`] returns plaintext. `Ok(0)` means the peer sent `close_notify`: a transport
 ///   EOF without it is an error of kind [`io::ErrorKind::UnexpectedEof`] carrying
-///   [`tlsferry_core::PeerError::Truncated`] (see [`tls_error`](crate::tls_error)),
+///   [`tlsferry_core::PeerError::Truncated`] (see [`tls_error`]),
 ///   returned after any data that arrived before it.
 /// * [`Write`] completes the handshake first, then encrypts; it accepts fewer bytes when
 ///   the core's send buffer is full, after driving I/O. [`Write::flush`] writes out
