@@ -590,8 +590,8 @@ impl fmt::Display for ConfigError {
             ConfigError::UnknownCipherSuite(s) => write!(f, "unknown cipher suite {s:?}"),
             ConfigError::UnknownKeyExchangeGroup(g) => write!(
                 f,
-                "unknown key-exchange group {g:?} (expected X25519MLKEM768, X25519, \
-                 secp256r1 or secp384r1)"
+                "unknown key-exchange group {g:?} (the default provider has X25519MLKEM768, \
+                 X25519, secp256r1 and secp384r1)"
             ),
             ConfigError::Unusable(m) => write!(f, "unusable configuration: {m}"),
         }
