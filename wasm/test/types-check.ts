@@ -29,6 +29,7 @@ export async function usage(caPem: string): Promise<string> {
     serverName: "localhost",
     caPem,
     alpn: ["http/1.1"],
+    keyExchangeGroups: ["X25519MLKEM768", "X25519"],
     minVersion: "TLSv1.2",
     keyLog: (line: string) => console.log(line),
     allowHalfOpen: false,
