@@ -76,25 +76,10 @@ impl Algorithm for Ecdsa {
             }
         };
         let verified = match self.curve {
-            // p256 decodes and range-checks; on 64-bit targets p256_verify computes.
-            #[cfg(target_pointer_width = "64")]
             Curve::P256 => {
                 let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(public_key);
                 let sig = p256::ecdsa::Signature::from_der(signature);
-                match (key, sig) {
-                    (Ok(key), Ok(sig))
-                        if super::p256_verify::verify_prehash(&key, digest, &sig) =>
-                    {
-                        Ok(())
-                    }
-                    _ => Err(p256::ecdsa::Error::new()),
-                }
-            }
-            #[cfg(not(target_pointer_width = "64"))]
-            Curve::P256 => {
-                let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(public_key);
-                let sig = p256::ecdsa::Signature::from_der(signature);
-                key.and_then(|key| key.verify_prehash(digest, &sig?))
+                key.and_then(|key| verify_p256(&key, digest, &sig?))
             }
             Curve::P384 => {
                 let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(public_key);
@@ -103,6 +88,25 @@ impl Algorithm for Ecdsa {
             }
         };
         verified.map_err(|_| InvalidSignature)
+    }
+}
+
+/// A P-256 signature over a digest, key and signature decoded (and range-checked) by
+/// `p256`: computed by `p256_verify` on 64-bit targets, by `p256` elsewhere.
+fn verify_p256(
+    key: &p256::ecdsa::VerifyingKey,
+    digest: &[u8],
+    sig: &p256::ecdsa::Signature,
+) -> Result<(), p256::ecdsa::Error> {
+    #[cfg(target_pointer_width = "64")]
+    return match super::p256_verify::verify_prehash(key, digest, sig) {
+        true => Ok(()),
+        false => Err(p256::ecdsa::Error::new()),
+    };
+    #[cfg(not(target_pointer_width = "64"))]
+    {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier;
+        key.verify_prehash(digest, sig)
     }
 }
 
