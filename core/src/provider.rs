@@ -22,7 +22,6 @@ mod ec;
 pub(crate) mod hybrid;
 pub(crate) mod keys;
 pub(crate) mod kx;
-#[cfg(target_pointer_width = "64")]
 mod p256_verify;
 mod random;
 mod rsa;

@@ -1,8 +1,8 @@
 //! Elliptic-curve signature verification for certificates and CertificateVerify: ECDSA on
 //! P-256 and P-384 with SHA-256 or SHA-384 (either curve with either hash, as webpki
 //! allows), and Ed25519. The same algorithms as rustls-rustcrypto's, on the same crates,
-//! except that P-256 signatures are verified by `p256_verify` on 64-bit targets (1.3×
-//! the verifications per second of `p256` 0.14; `p256` still decodes and range-checks).
+//! except that P-256 signatures are verified by `p256_verify` (2.0× the verifications per
+//! second of `p256` 0.14 natively; `p256` still decodes and range-checks).
 
 use rustls::pki_types::SignatureVerificationAlgorithm as Algorithm;
 use rustls::pki_types::{alg_id, AlgorithmIdentifier, InvalidSignature};
@@ -92,21 +92,15 @@ impl Algorithm for Ecdsa {
 }
 
 /// A P-256 signature over a digest, key and signature decoded (and range-checked) by
-/// `p256`: computed by `p256_verify` on 64-bit targets, by `p256` elsewhere.
+/// `p256`, verified by `p256_verify`.
 fn verify_p256(
     key: &p256::ecdsa::VerifyingKey,
     digest: &[u8],
     sig: &p256::ecdsa::Signature,
 ) -> Result<(), p256::ecdsa::Error> {
-    #[cfg(target_pointer_width = "64")]
-    return match super::p256_verify::verify_prehash(key, digest, sig) {
+    match super::p256_verify::verify_prehash(key, digest, sig) {
         true => Ok(()),
         false => Err(p256::ecdsa::Error::new()),
-    };
-    #[cfg(not(target_pointer_width = "64"))]
-    {
-        use p256::ecdsa::signature::hazmat::PrehashVerifier;
-        key.verify_prehash(digest, sig)
     }
 }
 

@@ -1,0 +1,488 @@
+//! ECDSA P-256 verification: a width-5 wNAF double-scalar multiplication on Jacobian
+//! coordinates, over fiat-crypto's field on 64-bit targets and `p256`'s field elsewhere.
+//!
+//! The two P-256 verifications of an ECDSA handshake (the certificate's signature and
+//! CertificateVerify) are most of a client's handshake CPU after the key exchange.
+//! `p256` 0.14 verifies with constant-time machinery it does not need for public values:
+//! complete projective formulas and table lookups that touch every entry. Here the
+//! formulas are the cheapest for a = −3 with the special cases as branches (`point`), the
+//! table entries are picked directly, and the result is compared with r without inverting
+//! Z (`x_matches`). On 64-bit targets the field is fiat-crypto's (generated with proofs
+//! of correctness; already in the build through `p384`), faster there than `p256`'s;
+//! on 32-bit targets (wasm32) `p256`'s own field measured at least as fast (`field`).
+//!
+//! Variable time on purpose: verification handles public values only (the key, the digest
+//! and the signature). Decoding and range checks stay with `p256`: the key is a point on
+//! the curve and 0 < r, s < n before anything here runs.
+
+mod field;
+mod point;
+
+use p256::ecdsa::{Signature, VerifyingKey};
+use p256::elliptic_curve::ops::Reduce;
+use p256::elliptic_curve::sec1::ToSec1Point;
+use p256::{FieldBytes, Scalar};
+
+use field::Field;
+use point::Point;
+
+/// The generator's x, big-endian.
+const GX: [u8; 32] = [
+    0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6, 0xe5, 0x63, 0xa4, 0x40, 0xf2,
+    0x77, 0x03, 0x7d, 0x81, 0x2d, 0xeb, 0x33, 0xa0, 0xf4, 0xa1, 0x39, 0x45, 0xd8, 0x98, 0xc2, 0x96,
+];
+
+/// The generator's y, big-endian.
+const GY: [u8; 32] = [
+    0x4f, 0xe3, 0x42, 0xe2, 0xfe, 0x1a, 0x7f, 0x9b, 0x8e, 0xe7, 0xeb, 0x4a, 0x7c, 0x0f, 0x9e, 0x16,
+    0x2b, 0xce, 0x33, 0x57, 0x6b, 0x31, 0x5e, 0xce, 0xcb, 0xb6, 0x40, 0x68, 0x37, 0xbf, 0x51, 0xf5,
+];
+
+/// n, the group order, big-endian.
+const N: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+];
+
+/// Verifies an ECDSA signature over `digest` (SHA-256 or SHA-384 output; the leftmost
+/// 256 bits count, as FIPS 186 says) with `key`: what `p256`'s `verify_prehash` decides.
+pub(super) fn verify_prehash(key: &VerifyingKey, digest: &[u8], signature: &Signature) -> bool {
+    #[cfg(target_pointer_width = "64")]
+    return verify_with::<field::Fiat>(key, digest, signature);
+    #[cfg(not(target_pointer_width = "64"))]
+    return verify_with::<field::P256>(key, digest, signature);
+}
+
+fn verify_with<F: Field>(key: &VerifyingKey, digest: &[u8], signature: &Signature) -> bool {
+    let (r, s) = signature.split_scalars();
+    let Some(s_inv) = Option::<Scalar>::from(s.invert_vartime()) else {
+        return false; // s = 0: Signature refuses it already
+    };
+    let u1 = digest_scalar(digest) * s_inv;
+    let u2 = *r * s_inv;
+    let q = key.as_affine().to_sec1_point(false);
+    let (Some(qx), Some(qy)) = (q.x(), q.y()) else {
+        return false; // the identity: p256 does not make such keys
+    };
+    let (Some(qx), Some(qy), Some(gx), Some(gy)) = (
+        F::from_be(&(*qx).into()),
+        F::from_be(&(*qy).into()),
+        F::from_be(&GX),
+        F::from_be(&GY),
+    ) else {
+        return false; // coordinates p256 decoded are below p
+    };
+    let (g, q) = (Point::affine(gx, gy), Point::affine(qx, qy));
+    let sum = double_mul_add(&g, &u1.to_bytes().into(), &q, &u2.to_bytes().into());
+    x_matches(&sum, &r.to_bytes().into())
+}
+
+/// The digest as a scalar: its leftmost 256 bits, reduced mod n.
+fn digest_scalar(digest: &[u8]) -> Scalar {
+    let mut bytes = [0u8; 32];
+    let take = digest.len().min(32);
+    let (head, _) = digest.split_at(take);
+    if let Some(dst) = bytes.get_mut(32 - take..) {
+        dst.copy_from_slice(head);
+    }
+    Scalar::reduce(&FieldBytes::from(bytes))
+}
+
+/// Whether `p`'s affine x, reduced mod n, is `r` (big-endian, below n). As n < p < 2n,
+/// that is x = r or x = r + n; each is checked as X = x·Z², without inverting Z.
+fn x_matches<F: Field>(p: &Point<F>, r: &[u8; 32]) -> bool {
+    if p.is_identity() {
+        return false;
+    }
+    let zz = p.z.square();
+    [Some(*r), plus_n(r)]
+        .into_iter()
+        .flatten()
+        .filter_map(|x| F::from_be(&x)) // r + n may be p or more: then it is no x
+        .any(|x| (x * zz).equals(p.x))
+}
+
+/// r + n, or `None` if it needs more than 256 bits.
+fn plus_n(r: &[u8; 32]) -> Option<[u8; 32]> {
+    let mut sum = [0u8; 32];
+    let mut carry = 0u16;
+    for ((out, a), b) in sum.iter_mut().zip(r).zip(&N).rev() {
+        let [low, high] = (u16::from(*a) + u16::from(*b) + carry).to_le_bytes();
+        *out = low;
+        carry = high.into();
+    }
+    (carry == 0).then_some(sum)
+}
+
+/// `k·P + l·Q` by interleaved width-5 wNAF (Straus–Shamir): one doubling per bit, about
+/// one addition per six bits of each scalar.
+fn double_mul_add<F: Field>(p: &Point<F>, k: &[u8; 32], q: &Point<F>, l: &[u8; 32]) -> Point<F> {
+    let (p_odd, q_odd) = (p.odd_multiples(), q.odd_multiples());
+    let (k_digits, l_digits) = (wnaf(k), wnaf(l));
+    let mut acc = Point::identity();
+    for (dk, dl) in k_digits.iter().zip(l_digits.iter()).rev() {
+        if !acc.is_identity() {
+            acc = acc.double();
+        }
+        for (d, table) in [(*dk, &p_odd), (*dl, &q_odd)] {
+            if d != 0 {
+                acc = acc.add(&pick(table, d));
+            }
+        }
+    }
+    acc
+}
+
+/// d·P for an odd wNAF digit d in −15..=15, from P's odd multiples.
+fn pick<F: Field>(table: &[Point<F>; 8], d: i8) -> Point<F> {
+    let index = usize::from(d.unsigned_abs() / 2);
+    let point = table.get(index).copied().unwrap_or_else(Point::identity);
+    if d < 0 {
+        point.neg()
+    } else {
+        point
+    }
+}
+
+/// The width-5 non-adjacent form of a 256-bit big-endian `k`, least significant digit
+/// first: each digit 0 or odd in −15..=15, non-zero digits at least five apart, and
+/// Σ dᵢ·2ⁱ = k. 257 digits hold any 256-bit value.
+fn wnaf(k: &[u8; 32]) -> [i8; 257] {
+    // Little-endian 32-bit limbs, with a ninth for the carry of negative digits.
+    let mut limbs = [0u32; 9];
+    for (limb, chunk) in limbs.iter_mut().zip(k.rchunks_exact(4)) {
+        *limb = chunk.try_into().map(u32::from_be_bytes).unwrap_or(0);
+    }
+    let mut digits = [0i8; 257];
+    for digit in digits.iter_mut() {
+        if limbs[0] & 1 == 1 {
+            // k mod 32, as the odd residue nearest zero.
+            let low = (limbs[0] & 31) as i8;
+            let d = if low >= 16 { low - 32 } else { low };
+            *digit = d;
+            // k −= d: the five low bits become zero.
+            if d > 0 {
+                sub_small(&mut limbs, d.unsigned_abs().into());
+            } else {
+                add_small(&mut limbs, d.unsigned_abs().into());
+            }
+        }
+        shift_right_one(&mut limbs);
+    }
+    digits
+}
+
+fn add_small(limbs: &mut [u32; 9], v: u32) {
+    let mut carry = v;
+    for limb in limbs.iter_mut() {
+        let (sum, overflow) = limb.overflowing_add(carry);
+        *limb = sum;
+        carry = u32::from(overflow);
+    }
+}
+
+fn sub_small(limbs: &mut [u32; 9], v: u32) {
+    let mut borrow = v;
+    for limb in limbs.iter_mut() {
+        let (diff, underflow) = limb.overflowing_sub(borrow);
+        *limb = diff;
+        borrow = u32::from(underflow);
+    }
+}
+
+fn shift_right_one(limbs: &mut [u32; 9]) {
+    let mut high = 0;
+    for limb in limbs.iter_mut().rev() {
+        let low_bit = *limb & 1;
+        *limb = (*limb >> 1) | (high << 31);
+        high = low_bit;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field::{invert, Fiat, P256};
+    use super::*;
+    use alloc::vec::Vec;
+    use p256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
+    use p256::ecdsa::SigningKey;
+    use p256::ProjectivePoint;
+    use sha2::{Digest, Sha256, Sha384};
+
+    /// Deterministic test bytes: SHA-256 of a label and a counter.
+    fn bytes(label: &str, i: u32) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(label.as_bytes());
+        h.update(i.to_be_bytes());
+        h.finalize().into()
+    }
+
+    fn scalar(label: &str, i: u32) -> Scalar {
+        Scalar::reduce(&FieldBytes::from(bytes(label, i)))
+    }
+
+    fn fe<F: Field>(bytes: &[u8; 32]) -> F {
+        F::from_be(bytes).unwrap() // ok: test code
+    }
+
+    fn generator<F: Field>() -> Point<F> {
+        Point::affine(fe(&GX), fe(&GY))
+    }
+
+    /// (x, y) big-endian, or None for the identity.
+    fn ours<F: Field>(p: &Point<F>) -> Option<([u8; 32], [u8; 32])> {
+        if p.is_identity() {
+            return None;
+        }
+        let inv = invert(p.z);
+        let inv2 = inv.square();
+        Some(((p.x * inv2).to_be(), (p.y * inv2 * inv).to_be()))
+    }
+
+    fn theirs(p: &ProjectivePoint) -> Option<([u8; 32], [u8; 32])> {
+        let encoded = p.to_affine().to_sec1_point(false);
+        Some(((*encoded.x()?).into(), (*encoded.y()?).into()))
+    }
+
+    fn from_theirs<F: Field>(p: &ProjectivePoint) -> Point<F> {
+        match theirs(p) {
+            Some((x, y)) => Point::affine(fe(&x), fe(&y)),
+            None => Point::identity(),
+        }
+    }
+
+    /// A point with Z ≠ 1: (X·λ², Y·λ³, λ) for the affine (X, Y).
+    fn rescaled<F: Field>(p: &Point<F>, lambda: &[u8; 32]) -> Point<F> {
+        let l: F = fe(lambda);
+        Point {
+            x: p.x * l.square(),
+            y: p.y * l.square() * l,
+            z: p.z * l,
+        }
+    }
+
+    /// Runs a generic test body with both fields.
+    macro_rules! both_fields {
+        ($($name:ident => $body:ident;)*) => {$(
+            #[test]
+            fn $name() {
+                $body::<Fiat>();
+                $body::<P256>();
+            }
+        )*};
+    }
+
+    both_fields! {
+        constants_are_the_curve_s => constants;
+        point_arithmetic_agrees_with_p256 => point_arithmetic;
+        the_special_cases_are_handled => special_cases;
+        x_is_compared_mod_n_without_inverting_z => x_comparison;
+        verifies_exactly_what_p256_verifies => verifies_like_p256;
+        random_signatures_are_refused => random_signatures;
+    }
+
+    fn constants<F: Field>() {
+        assert_eq!(theirs(&ProjectivePoint::GENERATOR), Some((GX, GY)));
+        // y² = x³ − 3x + b at the generator.
+        let b: F = fe(&[
+            0x5a, 0xc6, 0x35, 0xd8, 0xaa, 0x3a, 0x93, 0xe7, 0xb3, 0xeb, 0xbd, 0x55, 0x76, 0x98,
+            0x86, 0xbc, 0x65, 0x1d, 0x06, 0xb0, 0xcc, 0x53, 0xb0, 0xf6, 0x3b, 0xce, 0x3c, 0x3e,
+            0x27, 0xd2, 0x60, 0x4b,
+        ]);
+        let (x, y): (F, F) = (fe(&GX), fe(&GY));
+        let three_x = x + x + x;
+        assert_eq!(y.square().to_be(), (x.square() * x - three_x + b).to_be());
+        // Round trips, 1/x · x = 1, and p itself is refused.
+        assert_eq!(x.to_be(), GX);
+        assert_eq!((invert(x) * x).to_be(), F::one().to_be());
+        assert!(F::zero().is_zero() && !F::one().is_zero());
+        let mut p = [0xffu8; 32];
+        p[4..12].copy_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0]);
+        p[12..20].fill(0);
+        assert!(F::from_be(&p).is_none());
+        p[31] = 0xfe;
+        assert_eq!(F::from_be(&p).map(|x| (x + F::one()).is_zero()), Some(true));
+    }
+
+    #[test]
+    fn wnaf_digits_sum_to_the_scalar() {
+        let mut cases: Vec<[u8; 32]> = (0..200).map(|i| bytes("wnaf", i)).collect();
+        cases.extend([[0u8; 32], [0xff; 32], {
+            let mut one = [0u8; 32];
+            one[31] = 1;
+            one
+        }]);
+        for k in cases {
+            let digits = wnaf(&k);
+            // Σ dᵢ·2ⁱ, from the top, in 9 limbs.
+            let mut acc = [0u32; 9];
+            for d in digits.iter().rev() {
+                // acc = 2·acc + d
+                let mut carry = 0;
+                for limb in acc.iter_mut() {
+                    let top = *limb >> 31;
+                    *limb = (*limb << 1) | carry;
+                    carry = top;
+                }
+                if *d > 0 {
+                    add_small(&mut acc, d.unsigned_abs().into());
+                } else {
+                    sub_small(&mut acc, d.unsigned_abs().into());
+                }
+            }
+            let mut expected = [0u32; 9];
+            for (limb, chunk) in expected.iter_mut().zip(k.rchunks_exact(4)) {
+                *limb = u32::from_be_bytes(chunk.try_into().unwrap()); // ok: test code
+            }
+            assert_eq!(acc, expected, "{k:02x?}");
+            let mut gap = 5;
+            for d in digits {
+                if d != 0 {
+                    assert!(d % 2 != 0 && (-15..=15).contains(&d), "digit {d}");
+                    assert!(gap >= 5, "non-zero digits closer than 5");
+                    gap = 0;
+                }
+                gap += 1;
+            }
+        }
+    }
+
+    fn point_arithmetic<F: Field>() {
+        let g = generator::<F>();
+        for i in 0..24 {
+            let (k, l) = (scalar("k", i), scalar("l", i));
+            let q_theirs = ProjectivePoint::GENERATOR * scalar("q", i);
+            let q = from_theirs::<F>(&q_theirs);
+            // k·G + l·Q, and each alone.
+            let expected = ProjectivePoint::GENERATOR * k + q_theirs * l;
+            let got = double_mul_add(&g, &k.to_bytes().into(), &q, &l.to_bytes().into());
+            assert_eq!(ours(&got), theirs(&expected), "case {i}");
+            let zero = [0u8; 32];
+            let got = double_mul_add(&g, &k.to_bytes().into(), &q, &zero);
+            assert_eq!(ours(&got), theirs(&(ProjectivePoint::GENERATOR * k)));
+            // Addition and doubling on points whose Z is not 1, both orders.
+            let (p1, p2) = (got, rescaled(&q, &bytes("lambda", i)).double());
+            let sum = theirs(&(ProjectivePoint::GENERATOR * k + (q_theirs + q_theirs)));
+            assert_eq!(ours(&p1.add(&p2)), sum);
+            assert_eq!(ours(&p2.add(&p1)), sum);
+            assert_eq!(ours(&p2.add(&p2)), ours(&p2.double()), "P + P = 2P");
+            let p3 = rescaled(&q, &bytes("mu", i));
+            assert_eq!(ours(&p3.add(&q)), theirs(&(q_theirs + q_theirs)));
+            assert_eq!(ours(&p3.double()), theirs(&(q_theirs + q_theirs)));
+        }
+    }
+
+    fn special_cases<F: Field>() {
+        let g = generator::<F>();
+        let o = Point::<F>::identity();
+        let g2 = rescaled(&g, &bytes("lambda", 0));
+        assert_eq!(ours(&g.add(&g.neg())), None, "P − P");
+        assert_eq!(ours(&g2.add(&g.neg())), None, "P − P, another Z");
+        assert_eq!(ours(&g.add(&g2)), ours(&g.double()), "P + P, another Z");
+        assert_eq!(ours(&o.add(&o)), None);
+        assert_eq!(ours(&o.double()), None);
+        assert_eq!(ours(&g.add(&o)), ours(&g));
+        assert_eq!(ours(&o.add(&g)), ours(&g));
+        // n·G is the identity: k = n − 1 plus one more G.
+        let minus_one = -Scalar::ONE;
+        let sum = double_mul_add(
+            &g,
+            &minus_one.to_bytes().into(),
+            &g,
+            &Scalar::ONE.to_bytes().into(),
+        );
+        assert_eq!(ours(&sum), None);
+        assert_eq!(
+            theirs(&(ProjectivePoint::GENERATOR * minus_one)),
+            ours(&g.neg())
+        );
+    }
+
+    fn x_comparison<F: Field>() {
+        // x = r + n for r = x − n: every x in [n, p) is such an x.
+        let mut x = N;
+        x[31] = 0x60; // n ends in 0x51
+        let r = {
+            let mut r = [0u8; 32];
+            r[31] = 0x60 - 0x51;
+            r
+        };
+        assert_eq!(plus_n(&r), Some(x));
+        assert_eq!(plus_n(&[0xff; 32]), None);
+        for i in 0..4 {
+            let point = rescaled(&Point::affine(fe::<F>(&x), F::one()), &bytes("lambda", i));
+            assert!(x_matches(&point, &r));
+            assert!(x_matches(
+                &rescaled(&Point::affine(fe::<F>(&r), F::one()), &x),
+                &r
+            ));
+            let mut other = r;
+            other[31] ^= 1;
+            assert!(!x_matches(&point, &other));
+        }
+        // No r + n below p: x = r only.
+        let big_r = bytes("r", 0);
+        assert!(plus_n(&big_r).is_none_or(|s| F::from_be(&s).is_none()));
+        let point = rescaled(&Point::affine(fe::<F>(&big_r), F::one()), &bytes("mu", 0));
+        assert!(x_matches(&point, &big_r));
+        assert!(!x_matches(&Point::<F>::identity(), &big_r));
+    }
+
+    fn verifies_like_p256<F: Field>() {
+        for i in 0..40 {
+            let key = SigningKey::from_slice(&bytes("key", i)).unwrap(); // ok: test code
+            let public = *key.verifying_key();
+            let digest256 = Sha256::digest(bytes("message", i));
+            let digest384 = Sha384::digest(bytes("message", i));
+            for digest in [&digest256[..], &digest384[..]] {
+                let sig: Signature = key.sign_prehash(digest).unwrap(); // ok: test code
+                assert!(public.verify_prehash(digest, &sig).is_ok());
+                assert!(verify_with::<F>(&public, digest, &sig), "case {i}");
+                // Another digest, another key, another r or s: refused by both.
+                let mut other = digest.to_vec();
+                other[i as usize % 32] ^= 1 << (i % 8);
+                assert!(public.verify_prehash(&other, &sig).is_err());
+                assert!(!verify_with::<F>(&public, &other, &sig));
+                let stranger = *SigningKey::from_slice(&bytes("other key", i))
+                    .unwrap() // ok: test code
+                    .verifying_key();
+                assert!(!verify_with::<F>(&stranger, digest, &sig));
+                let (r, s) = sig.split_scalars();
+                for (r2, s2) in [(*r + Scalar::ONE, *s), (*r, *s + Scalar::ONE), (*s, *r)] {
+                    let Ok(forged) = Signature::from_scalars(r2.to_bytes(), s2.to_bytes()) else {
+                        continue;
+                    };
+                    assert_eq!(
+                        verify_with::<F>(&public, digest, &forged),
+                        public.verify_prehash(digest, &forged).is_ok()
+                    );
+                    assert!(!verify_with::<F>(&public, digest, &forged));
+                }
+                // (r, −s) verifies too: ECDSA signatures are malleable, and both agree.
+                let flipped = Signature::from_scalars(r.to_bytes(), (-*s).to_bytes()).unwrap(); // ok: test code
+                assert!(public.verify_prehash(digest, &flipped).is_ok());
+                assert!(verify_with::<F>(&public, digest, &flipped));
+            }
+        }
+        // The entry point picks one of the two.
+        let key = SigningKey::from_slice(&bytes("key", 0)).unwrap(); // ok: test code
+        let digest = Sha256::digest(b"message");
+        let sig: Signature = key.sign_prehash(&digest).unwrap(); // ok: test code
+        assert!(verify_prehash(key.verifying_key(), &digest, &sig));
+        assert!(!verify_prehash(key.verifying_key(), &digest[1..], &sig));
+    }
+
+    fn random_signatures<F: Field>() {
+        let key = *SigningKey::from_slice(&bytes("key", 0))
+            .unwrap() // ok: test code
+            .verifying_key();
+        let digest = Sha256::digest(b"message");
+        for i in 0..50 {
+            let Ok(sig) = Signature::from_scalars(bytes("r", i), bytes("s", i)) else {
+                continue;
+            };
+            assert!(!verify_with::<F>(&key, &digest, &sig));
+            assert!(key.verify_prehash(&digest, &sig).is_err());
+        }
+    }
+}
