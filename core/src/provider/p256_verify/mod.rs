@@ -24,25 +24,69 @@ use p256::elliptic_curve::sec1::ToSec1Point;
 use p256::{FieldBytes, Scalar};
 
 use field::Field;
-use point::Point;
+use point::{Affine, Point};
 
-/// The generator's x, big-endian.
-const GX: [u8; 32] = [
-    0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6, 0xe5, 0x63, 0xa4, 0x40, 0xf2,
-    0x77, 0x03, 0x7d, 0x81, 0x2d, 0xeb, 0x33, 0xa0, 0xf4, 0xa1, 0x39, 0x45, 0xd8, 0x98, 0xc2, 0x96,
-];
-
-/// The generator's y, big-endian.
-const GY: [u8; 32] = [
-    0x4f, 0xe3, 0x42, 0xe2, 0xfe, 0x1a, 0x7f, 0x9b, 0x8e, 0xe7, 0xeb, 0x4a, 0x7c, 0x0f, 0x9e, 0x16,
-    0x2b, 0xce, 0x33, 0x57, 0x6b, 0x31, 0x5e, 0xce, 0xcb, 0xb6, 0x40, 0x68, 0x37, 0xbf, 0x51, 0xf5,
+/// G, 3G, 5G, …, 15G as affine (x, y), big-endian: the generator's half of every
+/// verification adds these without computing them (a test recomputes them with `p256`).
+const G_ODD_MULTIPLES: [([u8; 32], [u8; 32]); 8] = [
+    (
+        hex32("6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"),
+        hex32("4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5"),
+    ),
+    (
+        hex32("5ecbe4d1a6330a44c8f7ef951d4bf165e6c6b721efada985fb41661bc6e7fd6c"),
+        hex32("8734640c4998ff7e374b06ce1a64a2ecd82ab036384fb83d9a79b127a27d5032"),
+    ),
+    (
+        hex32("51590b7a515140d2d784c85608668fdfef8c82fd1f5be52421554a0dc3d033ed"),
+        hex32("e0c17da8904a727d8ae1bf36bf8a79260d012f00d4d80888d1d0bb44fda16da4"),
+    ),
+    (
+        hex32("8e533b6fa0bf7b4625bb30667c01fb607ef9f8b8a80fef5b300628703187b2a3"),
+        hex32("73eb1dbde03318366d069f83a6f5900053c73633cb041b21c55e1a86c1f400b4"),
+    ),
+    (
+        hex32("ea68d7b6fedf0b71878938d51d71f8729e0acb8c2c6df8b3d79e8a4b90949ee0"),
+        hex32("2a2744c972c9fce787014a964a8ea0c84d714feaa4de823fe85a224a4dd048fa"),
+    ),
+    (
+        hex32("3ed113b7883b4c590638379db0c21cda16742ed0255048bf433391d374bc21d1"),
+        hex32("9099209accc4c8a224c843afa4f4c68a090d04da5e9889dae2f8eefce82a3740"),
+    ),
+    (
+        hex32("177c837ae0ac495a61805df2d85ee2fc792e284b65ead58a98e15d9d46072c01"),
+        hex32("63bb58cd4ebea558a24091adb40f4e7226ee14c3a1fb4df39c43bbe2efc7bfd8"),
+    ),
+    (
+        hex32("f0454dc6971abae7adfb378999888265ae03af92de3a0ef163668c63e59b9d5f"),
+        hex32("b5b93ee3592e2d1f4e6594e51f9643e62a3b21ce75b5fa3f47e59cde0d034f36"),
+    ),
 ];
 
 /// n, the group order, big-endian.
-const N: [u8; 32] = [
-    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
-];
+const N: [u8; 32] = hex32("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+
+/// 64 hex digits as 32 bytes, at compile time (a non-hex digit would read as 0; the tests
+/// check every constant).
+const fn hex32(hex: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut digits = hex.as_bytes();
+    let mut bytes: &mut [u8] = &mut out;
+    while let ([high, low, rest @ ..], [byte, others @ ..]) = (digits, bytes) {
+        *byte = (nibble(*high) << 4) | nibble(*low);
+        digits = rest;
+        bytes = others;
+    }
+    out
+}
+
+const fn nibble(digit: u8) -> u8 {
+    match digit {
+        b'0'..=b'9' => digit - b'0',
+        b'a'..=b'f' => digit - b'a' + 10,
+        _ => 0,
+    }
+}
 
 /// Verifies an ECDSA signature over `digest` (SHA-256 or SHA-384 output; the leftmost
 /// 256 bits count, as FIPS 186 says) with `key`: what `p256`'s `verify_prehash` decides.
@@ -64,17 +108,34 @@ fn verify_with<F: Field>(key: &VerifyingKey, digest: &[u8], signature: &Signatur
     let (Some(qx), Some(qy)) = (q.x(), q.y()) else {
         return false; // the identity: p256 does not make such keys
     };
-    let (Some(qx), Some(qy), Some(gx), Some(gy)) = (
-        F::from_be(&(*qx).into()),
-        F::from_be(&(*qy).into()),
-        F::from_be(&GX),
-        F::from_be(&GY),
-    ) else {
+    let (Some(qx), Some(qy)) = (F::from_be(&(*qx).into()), F::from_be(&(*qy).into())) else {
         return false; // coordinates p256 decoded are below p
     };
-    let (g, q) = (Point::affine(gx, gy), Point::affine(qx, qy));
-    let sum = double_mul_add(&g, &u1.to_bytes().into(), &q, &u2.to_bytes().into());
+    let Some(g_odd) = g_odd_multiples() else {
+        return false; // constants below p (tested)
+    };
+    let sum = mul_add_g(
+        &g_odd,
+        &u1.to_bytes().into(),
+        &Point::affine(qx, qy),
+        &u2.to_bytes().into(),
+    );
     x_matches(&sum, &r.to_bytes().into())
+}
+
+/// [`G_ODD_MULTIPLES`] in the field's representation.
+fn g_odd_multiples<F: Field>() -> Option<[Affine<F>; 8]> {
+    let mut table = [Affine {
+        x: F::zero(),
+        y: F::zero(),
+    }; 8];
+    for (entry, (x, y)) in table.iter_mut().zip(&G_ODD_MULTIPLES) {
+        *entry = Affine {
+            x: F::from_be(x)?,
+            y: F::from_be(y)?,
+        };
+    }
+    Some(table)
 }
 
 /// The digest as a scalar: its leftmost 256 bits, reduced mod n.
@@ -114,33 +175,37 @@ fn plus_n(r: &[u8; 32]) -> Option<[u8; 32]> {
     (carry == 0).then_some(sum)
 }
 
-/// `k·P + l·Q` by interleaved width-5 wNAF (Straus–Shamir): one doubling per bit, about
-/// one addition per six bits of each scalar.
-fn double_mul_add<F: Field>(p: &Point<F>, k: &[u8; 32], q: &Point<F>, l: &[u8; 32]) -> Point<F> {
-    let (p_odd, q_odd) = (p.odd_multiples(), q.odd_multiples());
+/// `k·G + l·Q` by interleaved width-5 wNAF (Straus–Shamir): one doubling per bit, about
+/// one addition per six bits of each scalar; G's multiples are the fixed affine table
+/// (mixed additions), Q's are computed.
+fn mul_add_g<F: Field>(
+    g_odd: &[Affine<F>; 8],
+    k: &[u8; 32],
+    q: &Point<F>,
+    l: &[u8; 32],
+) -> Point<F> {
+    let q_odd = q.odd_multiples();
     let (k_digits, l_digits) = (wnaf(k), wnaf(l));
     let mut acc = Point::identity();
     for (dk, dl) in k_digits.iter().zip(l_digits.iter()).rev() {
         if !acc.is_identity() {
             acc = acc.double();
         }
-        for (d, table) in [(*dk, &p_odd), (*dl, &q_odd)] {
-            if d != 0 {
-                acc = acc.add(&pick(table, d));
-            }
+        if let Some(g) = pick(g_odd, *dk) {
+            acc = acc.add_affine(&if *dk < 0 { g.neg() } else { g });
+        }
+        if let Some(q) = pick(&q_odd, *dl) {
+            acc = acc.add(&if *dl < 0 { q.neg() } else { q });
         }
     }
     acc
 }
 
-/// d·P for an odd wNAF digit d in −15..=15, from P's odd multiples.
-fn pick<F: Field>(table: &[Point<F>; 8], d: i8) -> Point<F> {
-    let index = usize::from(d.unsigned_abs() / 2);
-    let point = table.get(index).copied().unwrap_or_else(Point::identity);
-    if d < 0 {
-        point.neg()
-    } else {
-        point
+/// The table entry for a wNAF digit d (|d|·P from P's odd multiples), or `None` for 0.
+fn pick<T: Copy>(table: &[T; 8], d: i8) -> Option<T> {
+    match d {
+        0 => None,
+        _ => table.get(usize::from(d.unsigned_abs() / 2)).copied(),
     }
 }
 
@@ -225,8 +290,15 @@ mod tests {
         F::from_be(bytes).unwrap() // ok: test code
     }
 
+    const GX: [u8; 32] = G_ODD_MULTIPLES[0].0;
+    const GY: [u8; 32] = G_ODD_MULTIPLES[0].1;
+
     fn generator<F: Field>() -> Point<F> {
         Point::affine(fe(&GX), fe(&GY))
+    }
+
+    fn g_table<F: Field>() -> [Affine<F>; 8] {
+        g_odd_multiples().unwrap() // ok: test code
     }
 
     /// (x, y) big-endian, or None for the identity.
@@ -282,7 +354,19 @@ mod tests {
     }
 
     fn constants<F: Field>() {
-        assert_eq!(theirs(&ProjectivePoint::GENERATOR), Some((GX, GY)));
+        // G, 3G, …, 15G, and n.
+        for (i, entry) in G_ODD_MULTIPLES.iter().enumerate() {
+            let odd = Scalar::from(2 * i as u64 + 1);
+            assert_eq!(theirs(&(ProjectivePoint::GENERATOR * odd)), Some(*entry));
+        }
+        let mut n_minus_one = N;
+        n_minus_one[31] -= 1;
+        assert_eq!(n_minus_one, <[u8; 32]>::from((-Scalar::ONE).to_bytes()));
+        assert_eq!(hex32("00ff10Ab"), {
+            let mut expected = [0u8; 32];
+            expected[..4].copy_from_slice(&[0x00, 0xff, 0x10, 0x0b]); // 'A' is no lower-case hex digit
+            expected
+        });
         // y² = x³ − 3x + b at the generator.
         let b: F = fe(&[
             0x5a, 0xc6, 0x35, 0xd8, 0xaa, 0x3a, 0x93, 0xe7, 0xb3, 0xeb, 0xbd, 0x55, 0x76, 0x98,
@@ -348,17 +432,16 @@ mod tests {
     }
 
     fn point_arithmetic<F: Field>() {
-        let g = generator::<F>();
         for i in 0..24 {
             let (k, l) = (scalar("k", i), scalar("l", i));
             let q_theirs = ProjectivePoint::GENERATOR * scalar("q", i);
             let q = from_theirs::<F>(&q_theirs);
             // k·G + l·Q, and each alone.
             let expected = ProjectivePoint::GENERATOR * k + q_theirs * l;
-            let got = double_mul_add(&g, &k.to_bytes().into(), &q, &l.to_bytes().into());
+            let got = mul_add_g(&g_table(), &k.to_bytes().into(), &q, &l.to_bytes().into());
             assert_eq!(ours(&got), theirs(&expected), "case {i}");
             let zero = [0u8; 32];
-            let got = double_mul_add(&g, &k.to_bytes().into(), &q, &zero);
+            let got = mul_add_g(&g_table(), &k.to_bytes().into(), &q, &zero);
             assert_eq!(ours(&got), theirs(&(ProjectivePoint::GENERATOR * k)));
             // Addition and doubling on points whose Z is not 1, both orders.
             let (p1, p2) = (got, rescaled(&q, &bytes("lambda", i)).double());
@@ -369,6 +452,18 @@ mod tests {
             let p3 = rescaled(&q, &bytes("mu", i));
             assert_eq!(ours(&p3.add(&q)), theirs(&(q_theirs + q_theirs)));
             assert_eq!(ours(&p3.double()), theirs(&(q_theirs + q_theirs)));
+            // Mixed addition of each table entry, either sign, to a point with Z ≠ 1.
+            for (j, entry) in g_table::<F>().iter().enumerate() {
+                let multiple = ProjectivePoint::GENERATOR * Scalar::from(2 * j as u64 + 1);
+                assert_eq!(
+                    ours(&p1.add_affine(entry)),
+                    theirs(&(multiple + ProjectivePoint::GENERATOR * k))
+                );
+                assert_eq!(
+                    ours(&p2.add_affine(&entry.neg())),
+                    theirs(&(-multiple + q_theirs + q_theirs))
+                );
+            }
         }
     }
 
@@ -383,10 +478,15 @@ mod tests {
         assert_eq!(ours(&o.double()), None);
         assert_eq!(ours(&g.add(&o)), ours(&g));
         assert_eq!(ours(&o.add(&g)), ours(&g));
+        // The same through the mixed formulas: O + G, G + G, G − G, with another Z.
+        let [g_affine, ..] = g_table::<F>();
+        assert_eq!(ours(&o.add_affine(&g_affine)), ours(&g));
+        assert_eq!(ours(&g2.add_affine(&g_affine)), ours(&g.double()));
+        assert_eq!(ours(&g2.add_affine(&g_affine.neg())), None);
         // n·G is the identity: k = n − 1 plus one more G.
         let minus_one = -Scalar::ONE;
-        let sum = double_mul_add(
-            &g,
+        let sum = mul_add_g(
+            &g_table(),
             &minus_one.to_bytes().into(),
             &g,
             &Scalar::ONE.to_bytes().into(),

@@ -2,7 +2,8 @@
 //! special cases (the identity, P + P, P − P) as branches: verification handles public
 //! values only, so variable time is fine, and these formulas cost about two thirds of
 //! the complete projective ones (a doubling is 3M + 5S against 8M + 3S + 2 products by
-//! b; see the Explicit-Formulas Database, "dbl-2001-b" and "add-2007-bl").
+//! b; see the Explicit-Formulas Database, "dbl-2001-b", "add-2007-bl" and, for a point
+//! with Z = 1, "madd-2007-bl").
 
 use super::field::Field;
 
@@ -12,6 +13,23 @@ pub(super) struct Point<F> {
     pub(super) x: F,
     pub(super) y: F,
     pub(super) z: F,
+}
+
+/// A point (x, y) in affine coordinates, never the identity: what a table of fixed points
+/// holds, added with the cheaper mixed formulas.
+#[derive(Clone, Copy)]
+pub(super) struct Affine<F> {
+    pub(super) x: F,
+    pub(super) y: F,
+}
+
+impl<F: Field> Affine<F> {
+    pub(super) fn neg(&self) -> Affine<F> {
+        Affine {
+            x: self.x,
+            y: F::zero() - self.y,
+        }
+    }
 }
 
 impl<F: Field> Point<F> {
@@ -90,12 +108,7 @@ impl<F: Field> Point<F> {
         let h = u2 - u1;
         let r = double(s2 - s1);
         if h.is_zero() {
-            // Same x: P + P, or P − P.
-            return if r.is_zero() {
-                self.double()
-            } else {
-                Point::identity()
-            };
+            return self.same_x_sum(r);
         }
         let i = double(h).square();
         let j = h * i;
@@ -103,6 +116,46 @@ impl<F: Field> Point<F> {
         let x3 = r.square() - j - double(v);
         let y3 = r * (v - x3) - double(s1 * j);
         let z3 = ((z1 + z2).square() - z1z1 - z2z2) * h;
+        Point {
+            x: x3,
+            y: y3,
+            z: z3,
+        }
+    }
+}
+
+impl<F: Field> Point<F> {
+    /// P + Q when both have the same x: 2P if their y's agree too (r = 0), P − P = the
+    /// identity otherwise.
+    fn same_x_sum(&self, r: F) -> Point<F> {
+        if r.is_zero() {
+            self.double()
+        } else {
+            Point::identity()
+        }
+    }
+
+    /// P + Q for an affine Q ("madd-2007-bl"): 7M + 4S, with the special cases first.
+    pub(super) fn add_affine(&self, other: &Affine<F>) -> Point<F> {
+        if self.is_identity() {
+            return Point::affine(other.x, other.y);
+        }
+        let (x1, y1, z1) = (self.x, self.y, self.z);
+        let z1z1 = z1.square();
+        let u2 = other.x * z1z1;
+        let s2 = other.y * z1 * z1z1;
+        let h = u2 - x1;
+        let r = double(s2 - y1);
+        if h.is_zero() {
+            return self.same_x_sum(r);
+        }
+        let hh = h.square();
+        let i = double(double(hh));
+        let j = h * i;
+        let v = x1 * i;
+        let x3 = r.square() - j - double(v);
+        let y3 = r * (v - x3) - double(y1 * j);
+        let z3 = (z1 + h).square() - z1z1 - hh;
         Point {
             x: x3,
             y: y3,
