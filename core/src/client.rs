@@ -140,16 +140,28 @@ impl Client {
             .saturating_sub(self.tls.buffered_incoming())
     }
 
-    /// Room to read ciphertext into directly: [`Client::receive_capacity`] bytes of the
-    /// core's own buffer. Read from the transport into its start, then feed
+    /// Room to read ciphertext into directly: up to [`Client::receive_capacity`] bytes of
+    /// the core's own buffer. Read from the transport into its start, then feed
     /// [`Input::Received`] with the count: the bytes are not copied again. (Feeding
-    /// anything else first discards what was written here.) A connection read this way
-    /// keeps this buffer between reads (up to
-    /// [`Limits::receive_buffer`](crate::Limits::receive_buffer) bytes); one fed by
+    /// anything else first discards what was written here.)
+    ///
+    /// The buffer follows the reads: after a read of less than one full record (17 KiB
+    /// here), the next offer is at most 17 KiB, and the storage is freed once every byte
+    /// in it is processed; a larger read keeps it for the next one (bulk transfer does
+    /// not allocate and zero-fill it again), and the offers grow to the whole capacity.
+    /// When the transport has nothing to read, call [`Client::release_receive_buffer`]:
+    /// an idle connection then holds no receive buffer. A connection fed by
     /// [`Input::Receive`] frees it whenever it is empty.
     pub fn receive_buffer(&mut self) -> &mut [u8] {
         let room = self.receive_capacity();
         self.tls.lend(room)
+    }
+
+    /// Takes back the room [`Client::receive_buffer`] offered, for a driver whose read
+    /// found nothing (tokio's `Pending`, `WouldBlock`), and frees the storage if it holds
+    /// no unprocessed bytes and the last read was small. Bulk transfer keeps it.
+    pub fn release_receive_buffer(&mut self) {
+        self.tls.release();
     }
 
     /// How many plaintext bytes [`Client::send`] accepts now.
@@ -241,7 +253,8 @@ impl Client {
                 if self.eof {
                     return Err(Error::Local(LocalError::InputAfterEof));
                 }
-                let capacity = self.receive_capacity();
+                // At most what `receive_buffer` offered.
+                let capacity = self.tls.lent();
                 if n > capacity {
                     return Err(Error::Local(LocalError::ReceiveBufferFull { capacity }));
                 }

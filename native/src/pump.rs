@@ -197,7 +197,12 @@ impl Pump {
         let room = buf.len().min(max);
         let n = match read(buf.get_mut(..room).unwrap_or_default()) {
             Ok(n) => n.min(room),
-            Err(e) => return Ok(Err(e)),
+            Err(e) => {
+                // Nothing to read now (WouldBlock, tokio's Pending): an idle connection
+                // holds no receive buffer.
+                self.client.release_receive_buffer();
+                return Ok(Err(e));
+            }
         };
         if n == 0 {
             self.receive_eof(now())?;

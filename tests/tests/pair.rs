@@ -273,26 +273,6 @@ fn canonical_scenario_matches_the_golden_digest() {
     assert_eq!(hex, golden.trim());
 }
 
-/// A driver that reads into the receive buffer keeps it between reads (no allocation and
-/// zero-fill per read); a connection fed by copies frees it whenever it is empty, so that
-/// an idle one holds nothing.
-#[test]
-fn the_receive_buffer_is_kept_only_for_drivers_that_read_into_it() {
-    for in_place in [false, true] {
-        let mut p = Pair::new(Scenario::new().behaviour(ServerBehaviour::Echo)).unwrap();
-        p.in_place = in_place;
-        p.client.send(b"ping").unwrap();
-        p.drive().unwrap();
-        assert_eq!(p.client_received(), b"ping");
-        let held = p.client.buffered_capacity();
-        if in_place {
-            assert!(held >= p.client.receive_capacity(), "{held} bytes held");
-        } else {
-            assert_eq!(held, 0, "an idle connection fed by copies holds no buffer");
-        }
-    }
-}
-
 /// Sends `data` through an echo server, closes, checks it all came back; returns the
 /// digest of the bytes on the wire.
 fn echo_all(p: &mut Pair, data: &[u8]) -> [u8; 32] {
@@ -324,7 +304,7 @@ fn reading_into_the_receive_buffer_is_the_same_session() {
 
     let mut p = Pair::new(Scenario::new()).unwrap();
     let room = p.client.receive_buffer().len();
-    assert_eq!(room, p.client.receive_capacity());
+    assert_eq!(room, 17 * 1024, "the first offer is one record's worth");
     // Asking twice before committing keeps what was written.
     p.client.receive_buffer()[0] = 22;
     assert_eq!(p.client.receive_buffer()[0], 22);
@@ -509,4 +489,60 @@ fn small_reads_then_an_event_take_queued_data_exactly_once() {
     }
     assert_eq!(got.len(), data.len());
     assert!(got == data, "the data came out of order or doubled");
+}
+
+/// Read in place, the receive buffer follows the reads: bulk data keeps it between reads
+/// (offers grow to the whole capacity), and once reads are small again it is freed as
+/// soon as it is empty, so an idle connection holds none; a read that brought nothing
+/// gives the offered room back (`release_receive_buffer`).
+/// Fed by copies, it is freed whenever it is empty.
+#[test]
+fn reading_in_place_frees_the_receive_buffer_when_reads_are_small() {
+    let mut p = Pair::new(Scenario::new().behaviour(ServerBehaviour::Echo)).unwrap();
+    p.client.send(b"ping").unwrap();
+    p.drive().unwrap();
+    assert_eq!(p.client_received(), b"ping");
+    assert_eq!(p.client.buffered_capacity(), 0, "fed by copies, idle");
+
+    let capacity = |p: &Pair| p.client.buffered_capacity();
+    let mut p = Pair::new(Scenario::new().behaviour(ServerBehaviour::Echo)).unwrap();
+    p.in_place = true;
+    p.client.send(b"hello").unwrap();
+    p.drive().unwrap();
+    assert_eq!(p.client_received(), b"hello");
+    let idle = capacity(&p);
+    assert!(idle < 4096, "idle after a small exchange: {idle} bytes");
+    // The first offer is one record's worth, not the whole capacity.
+    let offered = p.client.receive_buffer().len();
+    assert_eq!(offered, 17 * 1024);
+    assert!(offered < p.client.receive_capacity());
+    p.client.release_receive_buffer();
+    assert!(capacity(&p) < 4096, "an offer given back is freed");
+
+    // Bulk: after a read of a full record the offers grow to the whole capacity (the
+    // pair delivers as much as the client offers).
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let mut off = 0;
+    while off < data.len() {
+        off += p.client.send(&data[off..]).unwrap();
+        p.drive().unwrap();
+    }
+    p.drive().unwrap();
+    assert!(
+        p.client_received()[5..] == data[..],
+        "the data came back changed"
+    );
+    let largest = p.flights().iter().map(Vec::len).max().unwrap_or(0);
+    assert!(largest > 64 * 1024, "largest read {largest} bytes");
+    assert!(largest <= p.client.receive_capacity());
+
+    // Small again: freed once the small read is processed.
+    p.client.send(b"ping").unwrap();
+    p.drive().unwrap();
+    assert!(p.client_received().ends_with(b"ping"));
+    let idle = capacity(&p);
+    assert!(
+        idle < 4096 + 16 * 1024,
+        "idle after bulk, then a small read: {idle} bytes"
+    );
 }

@@ -91,6 +91,14 @@ pub(crate) struct Io<'a> {
     pub key_update: &'a mut bool,
 }
 
+/// A read of fewer ciphertext bytes than this (less than one full record) found the
+/// transport with little to give.
+const SMALL_READ: usize = 16 * 1024;
+
+/// What [`Tls::lend`] offers after small reads: one full record (5-byte header, 2¹⁴
+/// bytes of data, up to 256 of expansion) fits.
+const SMALL_LEND: usize = 17 * 1024;
+
 /// An unbuffered rustls connection (client by default) plus the ciphertext it has not
 /// consumed yet.
 pub(crate) struct Tls<C = UnbufferedClientConnection> {
@@ -105,9 +113,13 @@ pub(crate) struct Tls<C = UnbufferedClientConnection> {
     end: usize,
     /// Stream position of `incoming[0]` (bytes compacted away so far).
     base: usize,
-    /// The driver reads into `incoming` itself ([`Tls::lend`]): keep the storage for
-    /// its next read instead of freeing and zero-filling it again every time.
-    lent: bool,
+    /// Bytes of `incoming` the last [`Tls::lend`] offered (0 once they are committed or
+    /// the buffer is fed by copies): what the driver may commit.
+    lent: usize,
+    /// The driver's last read into lent storage brought at least [`SMALL_READ`] bytes, so
+    /// more is likely coming: keep the storage once it is empty (and lend all the room
+    /// there is), instead of freeing it and zero-filling it again on the next read.
+    keep: bool,
     /// The server random, read from the ServerHello for TLS 1.2 exporters.
     server_random: ServerRandom,
     flags: Flags,
@@ -153,7 +165,8 @@ impl<C: Conn> Tls<C> {
             start: 0,
             end: 0,
             base: 0,
-            lent: false,
+            lent: 0,
+            keep: false,
             server_random: ServerRandom::default(),
             flags: Flags::default(),
         }
@@ -185,16 +198,16 @@ impl<C: Conn> Tls<C> {
 
     /// Appends received ciphertext.
     pub(crate) fn push_incoming(&mut self, bytes: &[u8]) {
-        self.lent = false;
+        (self.lent, self.keep) = (0, false);
         if let Some(room) = self.spare(bytes.len()).get_mut(..bytes.len()) {
             room.copy_from_slice(bytes);
         }
-        self.commit(bytes.len());
+        self.append(bytes.len());
     }
 
-    /// `room` bytes of storage right after the received ones, for a driver to read into
-    /// without a copy; [`Tls::commit`] then says how many it wrote.
-    pub(crate) fn spare(&mut self, room: usize) -> &mut [u8] {
+    /// Storage right after the received bytes, `room` bytes or fewer: a copy, or a
+    /// driver's read, goes there, then [`Tls::append`] / [`Tls::commit`] count it in.
+    fn spare(&mut self, room: usize) -> &mut [u8] {
         self.compact();
         let want = self.end.saturating_add(room);
         if self.incoming.len() < want {
@@ -203,15 +216,45 @@ impl<C: Conn> Tls<C> {
         self.incoming.get_mut(self.end..want).unwrap_or_default()
     }
 
-    /// [`Tls::spare`] for a driver that reads into it: the storage then stays allocated
-    /// between reads (the driver holds it during every read anyway).
+    /// Storage for a driver to read ciphertext into without a copy: up to `room` bytes,
+    /// but at most [`SMALL_LEND`] while the reads are small (see [`Tls::keep`]): a
+    /// connection that receives little holds little. [`Tls::commit`] then says how many
+    /// bytes it wrote.
     pub(crate) fn lend(&mut self, room: usize) -> &mut [u8] {
-        self.lent = true;
+        let room = if self.keep {
+            room
+        } else {
+            room.min(SMALL_LEND)
+        };
+        self.lent = room;
         self.spare(room)
     }
 
-    /// `n` bytes were written at the start of the last [`Tls::spare`].
+    /// Takes back the lent storage (a read brought nothing) and frees it if no received
+    /// bytes are left in it and the last read was small ([`Tls::keep`]).
+    pub(crate) fn release(&mut self) {
+        self.lent = 0;
+        self.compact();
+        if self.end == 0 && !self.keep {
+            self.incoming = Vec::new();
+        }
+    }
+
+    /// How many bytes the last [`Tls::lend`] offered, until they are committed.
+    pub(crate) fn lent(&self) -> usize {
+        self.lent
+    }
+
+    /// The driver wrote `n` bytes (at most [`Tls::lent`]) at the start of the lent storage.
     pub(crate) fn commit(&mut self, n: usize) {
+        let n = n.min(self.lent);
+        self.keep = n >= SMALL_READ;
+        self.lent = 0;
+        self.append(n);
+    }
+
+    /// `n` bytes were written at the start of the storage [`Tls::spare`] gave.
+    fn append(&mut self, n: usize) {
         self.end = self.end.saturating_add(n).min(self.incoming.len());
         let received = self.incoming.get(..self.end).unwrap_or_default();
         self.server_random.scan(received, self.base);
@@ -287,10 +330,11 @@ impl<C: Conn> Tls<C> {
     pub(crate) fn pump(&mut self, io: &mut Io<'_>) -> Result<(), PumpError> {
         let result = self.pump_inner(io);
         self.compact();
-        // Fed by copies, an idle connection holds no receive buffer. A driver that reads
-        // into it keeps it: freeing it here would make every read that ends on a record
-        // boundary allocate and zero-fill it again (BENCHMARKS.md measures the cost).
-        if self.end == 0 && !self.lent {
+        // An idle connection holds no receive buffer: it is freed when empty, unless the
+        // driver reads into it and its last read was large (bulk data: freeing would make
+        // every read allocate and zero-fill it again; BENCHMARKS.md measures the cost).
+        // The lent storage is kept until its bytes are committed.
+        if self.end == 0 && !self.keep && self.lent == 0 {
             self.incoming = Vec::new();
         }
         if io.received.is_empty() {

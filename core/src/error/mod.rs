@@ -104,7 +104,9 @@ pub enum LocalError {
     /// `send` or `close` after `close()` was called.
     SendAfterClose,
     /// More ciphertext was fed than [`Client::receive_capacity`](crate::Client::receive_capacity)
-    /// allowed; nothing was consumed. Drain `poll_output` first.
+    /// allowed (for [`Input::Received`](crate::Input::Received): than
+    /// [`Client::receive_buffer`](crate::Client::receive_buffer) offered); nothing was
+    /// consumed. Drain `poll_output` first.
     ReceiveBufferFull {
         /// Bytes that could have been accepted.
         capacity: usize,
@@ -131,7 +133,7 @@ impl fmt::Display for LocalError {
             LocalError::SendAfterClose => f.write_str("cannot send after close()"),
             LocalError::ReceiveBufferFull { capacity } => write!(
                 f,
-                "receive buffer full: fed more than the {capacity} bytes receive_capacity() allowed"
+                "receive buffer full: fed more than the {capacity} bytes the client offered room for"
             ),
             LocalError::InputAfterEof => f.write_str("input after end of stream"),
             LocalError::Environment(m) => write!(f, "local failure: {m}"),

@@ -710,10 +710,12 @@ impl Pair {
         let mut rest = &bytes[..];
         let mut took = false;
         while !rest.is_empty() {
-            let n = rest
-                .len()
-                .min(self.fragment.max(1))
-                .min(self.client.receive_capacity());
+            // What the client offers: read in place, as much as its buffer holds now.
+            let room = match self.in_place {
+                true => self.client.receive_buffer().len(),
+                false => self.client.receive_capacity(),
+            };
+            let n = rest.len().min(self.fragment.max(1)).min(room);
             if n == 0 {
                 // The client holds a full buffer (a client that decrypts on read and
                 // has not read): the rest waits for the next step.

@@ -122,10 +122,12 @@ impl RecordingClient {
             Input::Receive(_, bytes) if live && bytes.len() <= self.client.receive_capacity() => {
                 self.recorder.received(bytes)
             }
-            Input::Received(_, n) if live && n <= self.client.receive_capacity() => {
-                // The bytes sit at the start of the client's receive buffer.
-                let bytes = self.client.receive_buffer().get(..n).unwrap_or_default();
-                self.recorder.received(bytes)
+            Input::Received(_, n) if live => {
+                // The bytes sit at the start of the client's receive buffer (more than it
+                // offered is refused below, and not recorded).
+                if let Some(bytes) = self.client.receive_buffer().get(..n) {
+                    self.recorder.received(bytes)
+                }
             }
             Input::Eof(_) if live => {
                 self.eof = true;
