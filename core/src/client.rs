@@ -145,12 +145,11 @@ impl Client {
     /// [`Input::Received`] with the count: the bytes are not copied again. (Feeding
     /// anything else first discards what was written here.)
     ///
-    /// The buffer follows the reads: after a read of less than one full record (17 KiB
-    /// here), the next offer is at most 17 KiB, and the storage is freed once every byte
-    /// in it is processed; a larger read keeps it for the next one (bulk transfer does
-    /// not allocate and zero-fill it again), and the offers grow to the whole capacity.
-    /// When the transport has nothing to read, call [`Client::release_receive_buffer`]:
-    /// an idle connection then holds no receive buffer. A connection fed by
+    /// A connection read this way keeps the buffer between reads (bulk data does not
+    /// allocate and zero-fill it again) until [`Client::release_receive_buffer`], which a
+    /// driver calls when its transport has nothing to read: after a small read (less than
+    /// one full record) that frees it, and the next offer allocates at most 17 KiB, so a
+    /// connection that receives little holds little. A connection fed by
     /// [`Input::Receive`] frees it whenever it is empty.
     pub fn receive_buffer(&mut self) -> &mut [u8] {
         let room = self.receive_capacity();
@@ -159,7 +158,9 @@ impl Client {
 
     /// Takes back the room [`Client::receive_buffer`] offered, for a driver whose read
     /// found nothing (tokio's `Pending`, `WouldBlock`), and frees the storage if it holds
-    /// no unprocessed bytes and the last read was small. Bulk transfer keeps it.
+    /// no unprocessed bytes and the last read was smaller than a full record: an idle
+    /// connection then holds no receive buffer. After a large read (bulk data) the storage
+    /// is kept for the next one.
     pub fn release_receive_buffer(&mut self) {
         self.tls.release();
     }

@@ -491,13 +491,12 @@ fn small_reads_then_an_event_take_queued_data_exactly_once() {
     assert!(got == data, "the data came out of order or doubled");
 }
 
-/// Read in place, the receive buffer follows the reads: bulk data keeps it between reads
-/// (offers grow to the whole capacity), and once reads are small again it is freed as
-/// soon as it is empty, so an idle connection holds none; a read that brought nothing
-/// gives the offered room back (`release_receive_buffer`).
-/// Fed by copies, it is freed whenever it is empty.
+/// Read in place, the receive buffer is kept between reads and freed by
+/// `release_receive_buffer` (the driver's "nothing to read now") after a small read; the
+/// first offers are one record's worth and grow after a full read. Fed by copies, it is
+/// freed whenever it is empty.
 #[test]
-fn reading_in_place_frees_the_receive_buffer_when_reads_are_small() {
+fn reading_in_place_keeps_the_receive_buffer_until_released() {
     let mut p = Pair::new(Scenario::new().behaviour(ServerBehaviour::Echo)).unwrap();
     p.client.send(b"ping").unwrap();
     p.drive().unwrap();
@@ -510,9 +509,12 @@ fn reading_in_place_frees_the_receive_buffer_when_reads_are_small() {
     p.client.send(b"hello").unwrap();
     p.drive().unwrap();
     assert_eq!(p.client_received(), b"hello");
+    assert!(capacity(&p) >= 1024, "kept between reads");
+    p.client.release_receive_buffer();
     let idle = capacity(&p);
-    assert!(idle < 4096, "idle after a small exchange: {idle} bytes");
-    // The first offer is one record's worth, not the whole capacity.
+    assert!(idle < 4096, "released after a small exchange: {idle} bytes");
+    // The first offer is one record's worth, not the whole capacity, and taking it back
+    // frees it again.
     let offered = p.client.receive_buffer().len();
     assert_eq!(offered, 17 * 1024);
     assert!(offered < p.client.receive_capacity());
@@ -536,13 +538,15 @@ fn reading_in_place_frees_the_receive_buffer_when_reads_are_small() {
     assert!(largest > 64 * 1024, "largest read {largest} bytes");
     assert!(largest <= p.client.receive_capacity());
 
-    // Small again: freed once the small read is processed.
+    // Small again: freed when the driver finds nothing more to read.
     p.client.send(b"ping").unwrap();
     p.drive().unwrap();
     assert!(p.client_received().ends_with(b"ping"));
+    assert!(capacity(&p) >= 17 * 1024, "kept between reads");
+    p.client.release_receive_buffer();
     let idle = capacity(&p);
     assert!(
-        idle < 4096 + 16 * 1024,
-        "idle after bulk, then a small read: {idle} bytes"
+        idle < 4096,
+        "released after bulk, then a small read: {idle} bytes"
     );
 }

@@ -116,9 +116,13 @@ pub(crate) struct Tls<C = UnbufferedClientConnection> {
     /// Bytes of `incoming` the last [`Tls::lend`] offered (0 once they are committed or
     /// the buffer is fed by copies): what the driver may commit.
     lent: usize,
+    /// The driver reads into `incoming` itself ([`Tls::lend`]): keep the storage for its
+    /// next read instead of freeing and zero-filling it again every time it is empty;
+    /// only [`Tls::release`] frees it.
+    in_place: bool,
     /// The driver's last read into lent storage brought at least [`SMALL_READ`] bytes, so
-    /// more is likely coming: keep the storage once it is empty (and lend all the room
-    /// there is), instead of freeing it and zero-filling it again on the next read.
+    /// more is likely coming: [`Tls::release`] keeps the storage, and new storage is
+    /// not limited to [`SMALL_LEND`].
     keep: bool,
     /// The server random, read from the ServerHello for TLS 1.2 exporters.
     server_random: ServerRandom,
@@ -166,6 +170,7 @@ impl<C: Conn> Tls<C> {
             end: 0,
             base: 0,
             lent: 0,
+            in_place: false,
             keep: false,
             server_random: ServerRandom::default(),
             flags: Flags::default(),
@@ -198,7 +203,7 @@ impl<C: Conn> Tls<C> {
 
     /// Appends received ciphertext.
     pub(crate) fn push_incoming(&mut self, bytes: &[u8]) {
-        (self.lent, self.keep) = (0, false);
+        (self.lent, self.in_place, self.keep) = (0, false, false);
         if let Some(room) = self.spare(bytes.len()).get_mut(..bytes.len()) {
             room.copy_from_slice(bytes);
         }
@@ -216,15 +221,18 @@ impl<C: Conn> Tls<C> {
         self.incoming.get_mut(self.end..want).unwrap_or_default()
     }
 
-    /// Storage for a driver to read ciphertext into without a copy: up to `room` bytes,
-    /// but at most [`SMALL_LEND`] while the reads are small (see [`Tls::keep`]): a
-    /// connection that receives little holds little. [`Tls::commit`] then says how many
-    /// bytes it wrote.
+    /// Storage for a driver to read ciphertext into without a copy: `room` bytes, except
+    /// that after small reads ([`Tls::keep`]) storage that must be allocated (and
+    /// zero-filled) first is limited to [`SMALL_LEND`]: a connection that receives little
+    /// holds little. [`Tls::commit`] then says how many bytes the driver wrote.
     pub(crate) fn lend(&mut self, room: usize) -> &mut [u8] {
-        let room = if self.keep {
+        self.in_place = true;
+        self.compact();
+        let there = self.incoming.len().saturating_sub(self.end);
+        let room = if self.keep || room <= there {
             room
         } else {
-            room.min(SMALL_LEND)
+            room.min(SMALL_LEND.max(there))
         };
         self.lent = room;
         self.spare(room)
@@ -330,11 +338,11 @@ impl<C: Conn> Tls<C> {
     pub(crate) fn pump(&mut self, io: &mut Io<'_>) -> Result<(), PumpError> {
         let result = self.pump_inner(io);
         self.compact();
-        // An idle connection holds no receive buffer: it is freed when empty, unless the
-        // driver reads into it and its last read was large (bulk data: freeing would make
-        // every read allocate and zero-fill it again; BENCHMARKS.md measures the cost).
-        // The lent storage is kept until its bytes are committed.
-        if self.end == 0 && !self.keep && self.lent == 0 {
+        // Fed by copies, an idle connection holds no receive buffer. A driver that reads
+        // into it keeps it: freeing it here would make every read that ends on a record
+        // boundary allocate and zero-fill it again (BENCHMARKS.md measures the cost); it
+        // frees it with `release` when its transport has nothing to read.
+        if self.end == 0 && !self.in_place {
             self.incoming = Vec::new();
         }
         if io.received.is_empty() {
