@@ -316,6 +316,27 @@ fn reading_into_the_receive_buffer_is_the_same_session() {
         err,
         tlsferry_core::Error::Local(tlsferry_core::LocalError::ReceiveBufferFull { .. })
     ));
+    // Room offered, then a call that runs rustls first (and may move what the room was
+    // next to): the room is gone, and committing it is refused (typed), not taken as
+    // shifted bytes.
+    p.client.receive_buffer()[0] = 22;
+    p.client.close().unwrap();
+    let err = p
+        .client
+        .handle_input(tlsferry_core::Input::Received(p.now, 1))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            tlsferry_core::Error::Local(tlsferry_core::LocalError::ReceiveBufferFull {
+                capacity: 0
+            })
+        ),
+        "{err:?}"
+    );
+    // Not fatal: the session goes on.
+    p.drive().unwrap();
+    assert!(p.connected().is_some());
 }
 
 /// `decrypt_on_read` + `Client::read` give the same data and the same session as `Data`

@@ -336,6 +336,9 @@ impl<C: Conn> Tls<C> {
     /// appends plaintext to `io.received` and ciphertext to `io.outgoing`, encrypts
     /// queued plaintext once the handshake allows it.
     pub(crate) fn pump(&mut self, io: &mut Io<'_>) -> Result<(), PumpError> {
+        // Room lent before this is gone: compacting moves what it was next to, so a
+        // later `commit` of it is refused (typed) instead of appending shifted bytes.
+        self.lent = 0;
         let result = self.pump_inner(io);
         self.compact();
         // Fed by copies, an idle connection holds no receive buffer. A driver that reads
