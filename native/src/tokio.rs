@@ -309,8 +309,34 @@ impl<S: AsyncRead + AsyncWrite + Unpin> TlsStream<S> {
         }
     }
 
+    /// After a TLS failure, writes what the core queued for the peer (its fatal alert:
+    /// unknown_ca, bad_record_mac…) as far as the transport takes it now, so that the
+    /// peer learns why instead of seeing a bare EOF.
+    fn send_alert(&mut self) {
+        if self.pump.tls_failed() {
+            let _ = self.poll_write_out();
+        }
+    }
+
+    /// The final error, if the connection failed, with the alert sent first.
+    fn check_failed(&mut self) -> io::Result<()> {
+        let result = self.pump.check_failed();
+        if result.is_err() {
+            self.send_alert();
+        }
+        result
+    }
+
     fn poll_handshake(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<io::Result<()>> {
         self.register(cx, side);
+        let result = self.poll_handshake_steps();
+        if let Poll::Ready(Err(_)) = result {
+            self.send_alert();
+        }
+        result
+    }
+
+    fn poll_handshake_steps(&mut self) -> Poll<io::Result<()>> {
         while self.pump.is_handshaking() {
             self.pump.check_failed()?;
             if self.pump.is_eof() {
@@ -357,7 +383,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<S> {
                 buf.advance(n);
                 return Poll::Ready(Ok(()));
             }
-            this.pump.check_failed()?;
+            this.check_failed()?;
             if this.pump.peer_closed() {
                 return Poll::Ready(Ok(()));
             }
@@ -385,7 +411,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for TlsStream<S> {
         }
         std::task::ready!(this.poll_handshake(cx, Side::Write))?;
         loop {
-            this.pump.check_failed()?;
+            this.check_failed()?;
             if this.closing {
                 return Poll::Ready(Err(io::Error::new(
                     io::ErrorKind::BrokenPipe,
@@ -409,7 +435,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for TlsStream<S> {
         let this = self.get_mut();
         std::task::ready!(this.poll_handshake(cx, Side::Write))?;
         if this.pump.tls_failed() {
-            this.pump.check_failed()?;
+            this.check_failed()?;
         }
         std::task::ready!(this.poll_write_out())?;
         Pin::new(&mut this.io).poll_flush(cx)

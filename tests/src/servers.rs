@@ -626,6 +626,12 @@ impl PythonTlsServer {
         self.output.wait_for(timeout, |t| t.contains(needle))
     }
 
+    /// Waits up to `timeout` for `needle` to appear `count` times in the server's output.
+    pub fn wait_for_output_count(&self, needle: &str, count: usize, timeout: Duration) -> bool {
+        self.output
+            .wait_for(timeout, |t| t.matches(needle).count() >= count)
+    }
+
     /// Waits up to `timeout` for the server to exit after its last connection;
     /// true if it exited successfully.
     pub fn wait_exit(&mut self, timeout: Duration) -> bool {

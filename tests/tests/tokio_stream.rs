@@ -334,3 +334,35 @@ async fn read_buf_into_spare_capacity_gets_every_byte() {
     );
     server.await.unwrap();
 }
+
+/// A certificate the client refuses is answered with its alert (unknown_ca) before the
+/// transport closes, by both streams: the server logs the reason, not a bare EOF.
+#[tokio::test]
+async fn a_refused_certificate_reaches_the_server_as_an_alert() {
+    let pki = TestPki::new(KeyKind::EcdsaP256);
+    let stranger = TestPki::new(KeyKind::EcdsaP256);
+    let wrong_ca = config(&stranger);
+    let server = PythonTlsServer::builder(&pki.server)
+        .echo("")
+        .connections(2)
+        .start();
+    let err = tlsferry::tokio::connect(server.addr().as_str(), "localhost", &wrong_ca)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "CERT_UNKNOWN_ISSUER", "{err}");
+    assert!(
+        server.wait_for_output("ALERT_UNKNOWN_CA", Duration::from_secs(10)),
+        "tokio: {}",
+        server.output()
+    );
+    let addr = server.addr();
+    let blocking = tokio::task::spawn_blocking(move || {
+        tlsferry::connect(addr.as_str(), "localhost", &wrong_ca).map(|_| ())
+    });
+    assert!(blocking.await.unwrap().is_err());
+    assert!(
+        server.wait_for_output_count("ALERT_UNKNOWN_CA", 2, Duration::from_secs(10)),
+        "blocking: {}",
+        server.output()
+    );
+}
