@@ -4,33 +4,10 @@
 //!
 //! Run: `cargo bench -p tlsferry-tests --bench idle_memory`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
-
 use rustls::version::{TLS12, TLS13};
+use tlsferry_tests::counting::{live, Counting};
 use tlsferry_tests::pair::{client_config, server_config, Pair};
 use tlsferry_tests::pki::{KeyKind, TestPki};
-
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards to the system allocator and only counts sizes.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        LIVE.fetch_add(new as isize - l.size() as isize, Ordering::Relaxed);
-        unsafe { System.realloc(p, l, new) }
-    }
-}
 
 #[global_allocator]
 static A: Counting = Counting;
@@ -58,10 +35,10 @@ fn main() {
             client
         };
         // What the client holds is exactly what dropping it frees.
-        let with_client = LIVE.load(Ordering::Relaxed);
+        let with_client = live();
         let own = client.buffered_capacity();
         drop(client);
-        let held = with_client - LIVE.load(Ordering::Relaxed);
+        let held = with_client - live();
         println!(
             "| {label} | {held} B ({:.1} KiB; own buffers {} B) |",
             held as f64 / 1024.0,

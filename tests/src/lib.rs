@@ -7,6 +7,7 @@
     clippy::expect_used
 )]
 
+pub mod counting;
 pub mod pair;
 pub mod rawserver;
 pub mod servers;

@@ -5,56 +5,18 @@
 //! measures what dropping the stream frees on the test's thread, next to a tokio-rustls
 //! stream (same provider) after the same exchange.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::pki_types::ServerName;
-
 use tlsferry::Config;
 use tlsferry_cli::demo_server::{Behaviour, DemoServer};
+use tlsferry_tests::counting::{held_by, Counting};
 use tlsferry_tests::pki::{KeyKind, TestPki};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-struct Counting;
-
-static FREED: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-// SAFETY: forwards to the system allocator; only counts the sizes freed on a thread
-// that asked for it.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        if COUNTING.try_with(Cell::get).unwrap_or(false) {
-            FREED.fetch_add(l.size(), Ordering::Relaxed);
-        }
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        unsafe { System.realloc(p, l, new) }
-    }
-}
-
 #[global_allocator]
 static A: Counting = Counting;
-
-/// Heap bytes that dropping `value` frees on this thread.
-fn held_by<T>(value: T) -> usize {
-    let before = FREED.load(Ordering::Relaxed);
-    COUNTING.with(|c| c.set(true));
-    drop(value);
-    COUNTING.with(|c| c.set(false));
-    FREED.load(Ordering::Relaxed) - before
-}
 
 /// Bulk data each way, a small exchange, then a read that finds nothing; returns the
 /// stream.

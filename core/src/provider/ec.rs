@@ -1,8 +1,8 @@
 //! Elliptic-curve signature verification for certificates and CertificateVerify: ECDSA on
 //! P-256 and P-384 with SHA-256 or SHA-384 (either curve with either hash, as webpki
 //! allows), and Ed25519. The same algorithms as rustls-rustcrypto's, on the same crates,
-//! except that P-256 signatures are verified by `p256_verify` (2.0× the verifications per
-//! second of `p256` 0.14 natively; `p256` still decodes and range-checks).
+//! except that P-256 signatures are verified by `p256_verify` (2.1× the verifications per
+//! second of `p256` 0.14 natively, BENCHMARKS.md; `p256` still decodes and range-checks).
 
 use rustls::pki_types::SignatureVerificationAlgorithm as Algorithm;
 use rustls::pki_types::{alg_id, AlgorithmIdentifier, InvalidSignature};

@@ -368,11 +368,9 @@ mod tests {
             expected
         });
         // y² = x³ − 3x + b at the generator.
-        let b: F = fe(&[
-            0x5a, 0xc6, 0x35, 0xd8, 0xaa, 0x3a, 0x93, 0xe7, 0xb3, 0xeb, 0xbd, 0x55, 0x76, 0x98,
-            0x86, 0xbc, 0x65, 0x1d, 0x06, 0xb0, 0xcc, 0x53, 0xb0, 0xf6, 0x3b, 0xce, 0x3c, 0x3e,
-            0x27, 0xd2, 0x60, 0x4b,
-        ]);
+        let b: F = fe(&hex32(
+            "5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b",
+        ));
         let (x, y): (F, F) = (fe(&GX), fe(&GY));
         let three_x = x + x + x;
         assert_eq!(y.square().to_be(), (x.square() * x - three_x + b).to_be());
