@@ -60,7 +60,8 @@ stamp=$(
     xargs sha256sum | sha256sum | cut -d' ' -f1
 )-opt$OPT-simd$SIMD
 if [ "$FORCE" = 0 ] && [ "$(cat pkg/.stamp 2>/dev/null)" = "$stamp" ] && [ -f pkg/tlsferry_wasm_bg.wasm ] &&
-  [ -f pkg/tlsferry_replay_bg.wasm ] && [ -f pkg/tlsferry_roots.wasm ] && [ -f pkg/tlsferry_roots.js ]; then
+  [ -f pkg/tlsferry_replay_bg.wasm ] && [ -f pkg/tlsferry_client_auth_bg.wasm ] && [ -f pkg/tlsferry_roots.wasm ] &&
+  [ -f pkg/tlsferry_roots.js ]; then
   echo "wasm/pkg is up to date (pkg/.stamp); wasm/build.sh --force rebuilds it"
   exit 0
 fi
@@ -80,8 +81,20 @@ if [ "$OPT" = 1 ]; then
   mv pkg/replay.opt.wasm pkg/tlsferry_replay_bg.wasm
 fi
 
+# Client certificates (clientCertPem: loading private keys and signing with them) are a
+# module of their own too, pkg/tlsferry_client_auth*: the main module without them is
+# ~43 KB gzip smaller, and js/lib/wasm.js loads this one only for connections that
+# present a certificate (and for loadClientAuth()).
+cargo build -q --locked --profile wasm-release --target wasm32-unknown-unknown -p tlsferry-wasm \
+  --no-default-features --features client-auth
+wasm-bindgen --target web --out-dir pkg --out-name tlsferry_client_auth "$RAW"
+if [ "$OPT" = 1 ]; then
+  node_modules/.bin/wasm-opt -Oz pkg/tlsferry_client_auth_bg.wasm -o pkg/client_auth.opt.wasm
+  mv pkg/client_auth.opt.wasm pkg/tlsferry_client_auth_bg.wasm
+fi
+
 # The main module: the size-first profile (opt-level z, fat LTO, one codegen unit;
-# Cargo.toml), without the replay kit and without the Mozilla roots, which wasm/build.rs
+# Cargo.toml), without the replay kit, client certificates and the Mozilla roots, which wasm/build.rs
 # writes to its OUT_DIR as tlsferry_roots.wasm (found in cargo's JSON messages).
 roots_dir=$(cargo build -q --locked --profile wasm-release --target wasm32-unknown-unknown -p tlsferry-wasm \
   --no-default-features --message-format=json-render-diagnostics |
@@ -111,6 +124,8 @@ opt_gz=$(gzip -9 -c "$BG" | wc -c)
   [ "$OPT" = 1 ] && echo "wasm-opt -Oz:                       $opt_size  gzip -9: $opt_gz"
   replay=pkg/tlsferry_replay_bg.wasm
   echo "tlsferry_replay_bg.wasm (tlsferry/replay): $(stat -c %s "$replay")  gzip -9: $(gzip -9 -c "$replay" | wc -c)"
+  auth=pkg/tlsferry_client_auth_bg.wasm
+  echo "tlsferry_client_auth_bg.wasm (client certificates, on demand): $(stat -c %s "$auth")  gzip -9: $(gzip -9 -c "$auth" | wc -c)"
   roots=pkg/tlsferry_roots.wasm
   echo "tlsferry_roots.wasm (Mozilla roots, on demand): $(stat -c %s "$roots")  gzip -9: $(gzip -9 -c "$roots" | wc -c)"
   [ "$SIMD" = 1 ] || echo "(built with --no-simd)"

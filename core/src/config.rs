@@ -480,7 +480,9 @@ impl ConfigBuilder {
     }
 
     /// Presents a client certificate chain (leaf first) and its private key, both PEM
-    /// (RSA, ECDSA P-256/P-384 or Ed25519; PKCS#8, PKCS#1 or SEC1 keys).
+    /// (RSA, ECDSA P-256/P-384 or Ed25519; PKCS#8, PKCS#1 or SEC1 keys). Needs the
+    /// `client-auth` feature (on by default): without it [`ConfigBuilder::build`] returns
+    /// [`ConfigError::ClientAuth`].
     pub fn client_auth_pem(mut self, chain_pem: &[u8], key_pem: &[u8]) -> Self {
         self.client_auth = Some((chain_pem.to_vec(), key_pem.to_vec()));
         self
@@ -665,6 +667,9 @@ impl ConfigBuilder {
             .dangerous()
             .with_custom_certificate_verifier(verifier.clone());
         let mut rustls_config = match &self.client_auth {
+            #[cfg(not(feature = "client-auth"))]
+            Some(_) => return Err(ConfigError::ClientAuth(NO_CLIENT_AUTH.into())),
+            #[cfg(feature = "client-auth")]
             Some((chain_pem, key_pem)) => {
                 let chain = parse_certificates(chain_pem, PemInput::ClientCertificate)?;
                 let key = parse_private_key(key_pem)?;
@@ -711,9 +716,15 @@ impl ConfigBuilder {
     }
 }
 
+/// Why a build without the `client-auth` feature refuses a client certificate.
+#[cfg(not(feature = "client-auth"))]
+pub(crate) const NO_CLIENT_AUTH: &str =
+    "this build has no client certificates (tlsferry-core without its `client-auth` feature)";
+
 /// Proves that `key` belongs to the leaf of `chain`: signs a probe with the key and
 /// verifies it with the certificate's public key. (rustls cannot compare them when
 /// the provider's keys do not expose their public half.)
+#[cfg(feature = "client-auth")]
 fn check_key_matches(
     provider: &CryptoProvider,
     chain: &[CertificateDer<'static>],

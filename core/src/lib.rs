@@ -55,6 +55,9 @@
 //! clock and [`Instant::now`] reads the monotonic clock; with `default-features = false`
 //! the core is `no_std` + `alloc`, and the driver passes a
 //! [`TimeProvider`] to [`ConfigBuilder::time_provider`] and makes its own [`Instant`]s.
+//! Two more default features can be left out to make a smaller build: `mozilla-roots`
+//! (the built-in trust store; without it, [`ConfigBuilder::builtin_roots`] takes one as
+//! data) and `client-auth` (client certificates: [`ConfigBuilder::client_auth_pem`]).
 //!
 //! Most programs use a driver instead of this loop: `tlsferry::TlsStream` (blocking) or
 //! `tlsferry::tokio::TlsStream` from the `tlsferry` crate.

@@ -11,8 +11,9 @@
 //!   P-256 and P-384, with every secret from the provider's random source;
 //! * signature verification: RSA on `rsa` 0.10 ([`rsa`], moduli up to 8192 bits), ECDSA
 //!   and Ed25519 ([`ec`]) on `p256`/`p384` 0.14 and `ed25519-dalek` 3;
-//! * client-certificate keys ([`keys`]): RSA on `rsa` 0.10 (randomness from the
-//!   provider's source), ECDSA (RFC 6979 nonces) and Ed25519 ([`sign`]);
+//! * client-certificate keys ([`keys`], with the `client-auth` feature): RSA on `rsa`
+//!   0.10 (randomness from the provider's source), ECDSA (RFC 6979 nonces) and Ed25519
+//!   ([`sign`]);
 //! * randomness ([`random`]): the OS, through `getrandom` 0.2.
 //!
 //! Suites, classic groups, signature algorithms and their order are those of
@@ -20,11 +21,13 @@
 
 mod ec;
 pub(crate) mod hybrid;
+#[cfg(feature = "client-auth")]
 pub(crate) mod keys;
 pub(crate) mod kx;
 mod p256_verify;
 mod random;
 mod rsa;
+#[cfg(feature = "client-auth")]
 mod sign;
 mod suites;
 
@@ -39,7 +42,26 @@ static RANDOM: random::OsRandom = random::OsRandom;
 /// X25519MLKEM768, X25519, P-256, P-384.
 static GROUPS: [kx::Group; 4] = kx::groups(&RANDOM);
 
+#[cfg(feature = "client-auth")]
 static KEYS: keys::Keys = keys::Keys::new(&RANDOM);
+#[cfg(not(feature = "client-auth"))]
+static KEYS: NoKeys = NoKeys;
+
+/// The key provider of a build without the `client-auth` feature: loads no key.
+/// (`ConfigBuilder::build` refuses client certificates before asking it.)
+#[cfg(not(feature = "client-auth"))]
+#[derive(Debug)]
+struct NoKeys;
+
+#[cfg(not(feature = "client-auth"))]
+impl rustls::crypto::KeyProvider for NoKeys {
+    fn load_private_key(
+        &self,
+        _key: rustls::pki_types::PrivateKeyDer<'static>,
+    ) -> Result<alloc::sync::Arc<dyn rustls::sign::SigningKey>, rustls::Error> {
+        Err(rustls::Error::General(crate::config::NO_CLIENT_AUTH.into()))
+    }
+}
 
 /// Signature algorithms for certificates and handshake signatures, and the ones each
 /// TLS signature scheme may use (an ECDSA scheme names the hash, and either curve).

@@ -294,7 +294,19 @@ export function initSync(source: BufferSource | WebAssembly.Module): void;
  * Loads the Mozilla roots (pkg/tlsferry_roots.wasm, kept out of the main module so that
  * apps passing caPem never download them) and resolves to how many there are.
  * connect() and verifyChain() call it when their options have no caPem; call it before
- * `new TlsClient()` without caPem. Pass a URL where a bundler did not copy the file, its
- * bytes, or the file compiled as a WebAssembly.Module.
+ * `new TlsClient()` without caPem (they go to the client-auth module too). Pass a URL
+ * where a bundler did not copy the file, its bytes, or the file compiled as a
+ * WebAssembly.Module.
  */
 export function loadMozillaRoots(source?: URL | string | Response | BufferSource | WebAssembly.Module): Promise<number>;
+
+/**
+ * Loads the client-auth module (pkg/tlsferry_client_auth_bg.wasm: the main module plus
+ * client certificates, kept out of the main one so that connections without a client
+ * certificate never download them) and resolves to its TlsClient class, the one that
+ * accepts clientCertPem and clientKeyPem. connect() and startTls() call it when their
+ * options have a client certificate; the main module's TlsClient refuses one (CONFIG).
+ * Roots that loadMozillaRoots() loaded (before or after) are given to this module too.
+ * Pass a URL where a bundler did not copy the file, or a compiled WebAssembly.Module.
+ */
+export function loadClientAuth(source?: WasmSource): Promise<typeof TlsClient>;

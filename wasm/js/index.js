@@ -27,6 +27,8 @@ if (typeof deno?.connect === "function") {
   if (url.protocol === "file:") {
     runtime.mainWasm = async () => node("node:fs").readFileSync(url);
     runtime.rootsWasm = async () => node("node:fs").readFileSync(new URL("../pkg/tlsferry_roots.wasm", import.meta.url));
+    runtime.clientAuthWasm = async () =>
+      node("node:fs").readFileSync(new URL("../pkg/tlsferry_client_auth_bg.wasm", import.meta.url));
   }
   runtime.tcp = (host, port, options) => nodeTcpTransport(node("node:net"), host, port, options);
 }

@@ -11,6 +11,7 @@ import { nodeTcpTransport } from "./lib/transports.js";
 runtime.name = "Node.js";
 runtime.mainWasm = () => readFile(new URL("../pkg/tlsferry_wasm_bg.wasm", import.meta.url));
 runtime.rootsWasm = () => readFile(new URL("../pkg/tlsferry_roots.wasm", import.meta.url));
+runtime.clientAuthWasm = () => readFile(new URL("../pkg/tlsferry_client_auth_bg.wasm", import.meta.url));
 runtime.tcp = (host, port, options) => nodeTcpTransport(net, host, port, options);
 
 export * from "./lib/api.js";

@@ -14,6 +14,8 @@ runtime.tcp = (host, port) => connectTcp({ hostname: host, port }, { allowHalfOp
 // The Mozilla roots: a module of their own, imported (and so bundled) only when a
 // connection without caPem needs them.
 runtime.rootsWasm = async () => (await import("../pkg/tlsferry_roots.wasm")).default;
+// The client-auth module likewise, for connections that present a client certificate.
+runtime.clientAuthWasm = async () => (await import("../pkg/tlsferry_client_auth_bg.wasm")).default;
 initSync(wasmModule);
 
 export * from "./lib/api.js";

@@ -203,6 +203,14 @@ pub fn unknown_key(key: &str, known: &[&str], listed: &str) -> Option<String> {
     ))
 }
 
+/// Where client certificates are, added to the core's refusal in the main module (built
+/// without the `client-auth` feature).
+#[cfg(not(feature = "client-auth"))]
+const CLIENT_AUTH_MODULE: &str = "they are in the package's client-auth module \
+     (tlsferry_client_auth_bg.wasm): connect() loads it when the options have \
+     clientCertPem; for new TlsClient(), use the class that `await loadClientAuth()` \
+     resolves to";
+
 /// The TLS options as plain values: equal settings make equal configurations, so they
 /// are the key of the per-module cache.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -323,7 +331,14 @@ impl Settings {
         } else {
             0
         });
-        builder.build()
+        let config = builder.build();
+        #[cfg(not(feature = "client-auth"))]
+        if let Err(ConfigError::ClientAuth(why)) = &config {
+            return Err(ConfigError::ClientAuth(format!(
+                "{why}; {CLIENT_AUTH_MODULE}"
+            )));
+        }
+        config
     }
 }
 

@@ -103,9 +103,11 @@ after(async () => {
 });
 
 /** Opens the built page and runs the connection in it through `bridgeUrl`. */
-async function runPage(url, bridgeUrl, message, protocols) {
+async function runPage(url, bridgeUrl, message, protocols, clientAuth = {}) {
   const page = await context.newPage();
   const problems = [];
+  const requests = [];
+  page.on("request", (r) => requests.push(r.url()));
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("console", (m) => {
     // The browser asks for /favicon.ico by itself; the 404 it gets is reported as a response.
@@ -117,11 +119,11 @@ async function runPage(url, bridgeUrl, message, protocols) {
   try {
     await page.goto(url);
     await page.waitForFunction(() => typeof window.tlsferryTest === "function", null, { timeout: 20000 });
-    const result = await page.evaluate((args) => window.tlsferryTest(args), { bridgeUrl, caPem: pki.caPem, message, protocols });
+    const result = await page.evaluate((args) => window.tlsferryTest(args), { bridgeUrl, caPem: pki.caPem, message, protocols, ...clientAuth });
     // The Mozilla roots load from the bundle's copy of tlsferry_roots.wasm; they do not
     // know the test CA.
     result.mozillaRoots = await page.evaluate((pem) => window.tlsferryVerifyWithMozillaRoots(pem), pki.serverPem);
-    return { result, problems };
+    return { result, problems, requests };
   } finally {
     await page.close();
   }
@@ -132,18 +134,20 @@ test("a page built with Vite connects through the bridge (wasm found via new URL
   const outDir = join(work, "vite-dist");
   await viteBuild({ root, logLevel: "warn", build: { outDir, emptyOutDir: true }, configFile: false });
   const out = files(outDir);
-  // The main module and the Mozilla roots file (loaded only without caPem); no replay kit.
-  const wasm = out.filter((f) => f.endsWith(".wasm") && !/tlsferry_roots/.test(f));
-  assert.equal(wasm.length, 1, `one wasm module in the build (no replay kit): ${out.join(", ")}`);
+  // The main module, the client-auth module and the Mozilla roots file (each of the last
+  // two loaded only when a connection needs it); no replay kit.
+  const wasm = out.filter((f) => f.endsWith(".wasm") && !/tlsferry_roots|tlsferry_client_auth/.test(f));
+  assert.equal(wasm.length, 1, `one main wasm module in the build (no replay kit): ${out.join(", ")}`);
   assert.equal(statSync(join(outDir, wasm[0])).size, MAIN_WASM, "it is the main module");
   assert.ok(out.some((f) => /tlsferry_roots.*\.wasm$/.test(f)), `the roots file is copied too: ${out.join(", ")}`);
+  assert.ok(out.some((f) => /tlsferry_client_auth.*\.wasm$/.test(f)), `the client-auth module too: ${out.join(", ")}`);
   const url = await serve(outDir);
 
   for (const [name, b] of [
     ["tlsferry.v1", await v1Bridge(t, [server.target])],
     ["binary", { ...(await websockify(t, server.target)), kind: "websockify" }],
   ]) {
-    const { result, problems } = await runPage(url, b.url, "Hello from Vite\nCLOSE\n", b.protocols);
+    const { result, problems, requests } = await runPage(url, b.url, "Hello from Vite\nCLOSE\n", b.protocols);
     t.diagnostic(`${name} (${b.kind}): ${JSON.stringify({ ...result, reply: undefined })}`);
     assert.equal(result.protocol, name);
     assert.equal(result.error, undefined, JSON.stringify(result.error));
@@ -152,7 +156,17 @@ test("a page built with Vite connects through the bridge (wasm found via new URL
     assert.equal(result.webSocketStream, true, "Chromium has WebSocketStream: receive back-pressure without credit");
     assert.equal(result.mozillaRoots, "CERT_UNKNOWN_ISSUER", "verifyChain without caPem used the Mozilla roots");
     assert.deepEqual(problems, []);
+    assert.ok(!requests.some((u) => /tlsferry_client_auth/.test(u)), `no client-auth module fetched: ${requests.join(", ")}`);
   }
+
+  // A connection with a client certificate fetches the client-auth module from the build.
+  const b = await v1Bridge(t, [server.target]);
+  const clientAuth = { clientCertPem: pki.clientPem, clientKeyPem: pki.clientKey };
+  const { result, problems, requests } = await runPage(url, b.url, "Hello with a client certificate\nCLOSE\n", b.protocols, clientAuth);
+  assert.equal(result.error, undefined, JSON.stringify(result.error));
+  assert.equal(result.reply, "etacifitrec tneilc a htiw olleH\n");
+  assert.ok(requests.some((u) => /tlsferry_client_auth.*\.wasm$/.test(u)), `the client-auth module fetched: ${requests.join(", ")}`);
+  assert.deepEqual(problems, []);
 });
 
 test("a page built with esbuild connects through the bridge (wasm copied next to the bundle)", async (t) => {

@@ -46,6 +46,8 @@ test("npm pack ships the entry points, the wasm modules, the types, a README and
       "js/replay.js",
       "js/workerd.js",
       "package.json",
+      "pkg/tlsferry_client_auth.js",
+      "pkg/tlsferry_client_auth_bg.wasm",
       "pkg/tlsferry_replay.d.ts",
       "pkg/tlsferry_replay.js",
       "pkg/tlsferry_replay_bg.wasm",

@@ -13,6 +13,7 @@ import {
   TlsClient,
   TlsError,
   init,
+  loadClientAuth,
   verifyChain,
   type ConnectionInfo,
   type PeerCertificate,
@@ -55,6 +56,14 @@ export async function sessions(caPem: string): Promise<[boolean, Uint8Array, Uin
   const withContext = sock.exportKeyingMaterial(new TextEncoder().encode("label"), 16, new Uint8Array([1, 2]));
   connect(tcpTransport("127.0.0.1", 4433), { serverName: "localhost", resumption: false });
   return [resumed, binding, withContext];
+}
+
+export async function clientAuth(caPem: string, certPem: string, keyPem: string): Promise<Uint8Array> {
+  const AuthClient: typeof TlsClient = await loadClientAuth();
+  const client = new AuthClient("localhost", { caPem, clientCertPem: certPem, clientKeyPem: keyPem });
+  const hello: Uint8Array = client.takeCiphertext() ?? new Uint8Array();
+  client.free();
+  return hello;
 }
 
 export async function offline(chainPem: string, caPem: string): Promise<PeerCertificate[]> {

@@ -4,11 +4,15 @@
 //! ([`super::keys`]). Moduli of 2048 to 8192 bits are verified, as webpki's *ring*
 //! algorithms do; exponents up to 2^33 − 1 (`rsa`'s RSADoS bound).
 
+#[cfg(feature = "client-auth")]
 use alloc::vec::Vec;
 
 use ::rsa::pss::Pss;
+#[cfg(feature = "client-auth")]
 use ::rsa::rand_core::TryCryptoRng;
-use ::rsa::{BoxedUint, Pkcs1v15Sign, PrivateKey, PublicKey};
+#[cfg(feature = "client-auth")]
+use ::rsa::PrivateKey;
+use ::rsa::{BoxedUint, Pkcs1v15Sign, PublicKey};
 use pkcs1::der::Decode;
 use rustls::pki_types::SignatureVerificationAlgorithm as Algorithm;
 use rustls::pki_types::{alg_id, AlgorithmIdentifier, InvalidSignature};
@@ -40,6 +44,8 @@ pub(super) struct Rsa {
     padding: Padding,
     hash: Hash,
     signature_alg_id: AlgorithmIdentifier,
+    /// Read when a client key signs (the `client-auth` feature).
+    #[cfg_attr(not(feature = "client-auth"), allow(dead_code))]
     scheme: SignatureScheme,
 }
 
@@ -80,6 +86,7 @@ pub(super) static PSS_SHA512: Rsa = Rsa::new(
     SignatureScheme::RSA_PSS_SHA512,
 );
 
+#[cfg(feature = "client-auth")]
 /// Every algorithm, in the order a client key prefers to sign with them: PSS first, the
 /// larger hash first.
 pub(super) static SIGNING_ORDER: [&Rsa; 6] = [
@@ -107,10 +114,12 @@ impl Rsa {
     }
 
     /// The TLS signature scheme of this algorithm.
+    #[cfg(feature = "client-auth")]
     pub(super) fn scheme(&self) -> SignatureScheme {
         self.scheme
     }
 
+    #[cfg(feature = "client-auth")]
     /// Signs `message` with `key`; `rng` blinds the private-key operation and draws PSS
     /// salts (as long as the hash: RFC 8446 §4.2.3, `Pss::new`).
     pub(super) fn sign<R: TryCryptoRng + ?Sized>(
@@ -173,6 +182,7 @@ where
     key.verify(Pss::<D>::new(), &D::digest(message), signature)
 }
 
+#[cfg(feature = "client-auth")]
 fn sign_pkcs1<D, R>(key: &PrivateKey, rng: &mut R, message: &[u8]) -> ::rsa::Result<Vec<u8>>
 where
     D: Digest + sha2::digest::const_oid::AssociatedOid,
@@ -181,6 +191,7 @@ where
     key.sign_with_rng(rng, Pkcs1v15Sign::new::<D>(), &D::digest(message))
 }
 
+#[cfg(feature = "client-auth")]
 fn sign_pss<D, R>(key: &PrivateKey, rng: &mut R, message: &[u8]) -> ::rsa::Result<Vec<u8>>
 where
     D: Digest + sha2::digest::FixedOutputReset,

@@ -8,8 +8,9 @@
 //     --message 'Hello, World!'
 //
 // Permissions: network access to exactly the target, read access to exactly the PEM files.
-// The wasm needs no --allow-read: wasm_module.js imports it as a compiled
-// WebAssembly.Module (`import source`), the same kind of value workerd hands the Worker.
+// The wasm needs no --allow-read: wasm_module.js imports the main module and the
+// client-auth one (client certificates) as compiled WebAssembly.Modules (`import source`),
+// the same kind of value workerd hands the Worker.
 //
 // It sends --message (a newline is appended; default "Hello, World!"), then prints what the
 // server sends until it closes the connection (at most 64 KiB, at most --timeout-ms).
@@ -18,8 +19,8 @@
 
 // Inside the repository the package is imported by path; in your own project import the
 // same two things from wherever the package is installed (e.g. "npm:tlsferry").
-import wasmModule from "./wasm_module.js";
-import { connect, type ConnectOptions, initSync } from "../../js/deno.js";
+import wasmModule, { clientAuthModule } from "./wasm_module.js";
+import { connect, type ConnectOptions, initSync, loadClientAuth } from "../../js/deno.js";
 
 initSync(wasmModule);
 
@@ -126,6 +127,9 @@ async function main(): Promise<number> {
   if (opts.cert && opts.key) {
     tlsOptions.clientCertPem = await Deno.readTextFile(opts.cert);
     tlsOptions.clientKeyPem = await Deno.readTextFile(opts.key);
+    // Client certificates are in a module of their own, which connect() would otherwise
+    // read from the package (needing --allow-read for it).
+    await loadClientAuth(clientAuthModule);
   }
   if (opts.alpn.length > 0) tlsOptions.alpn = opts.alpn;
 

@@ -1,10 +1,11 @@
 // The shortest tlsferry client in Deno: the package imported by its name (Deno resolves it
 // in node_modules and picks its "deno" entry), tcpTransport() for Deno.connect, and no
-// init(), so the package loads its own wasm (which then needs read access to
-// tlsferry_wasm_bg.wasm; main.ts avoids that by importing the module with `import source`).
+// init(), so the package loads its own wasm (which then needs read access to it: with a
+// client certificate that is tlsferry_client_auth_bg.wasm, the main module plus client
+// certificates; main.ts avoids that by importing the modules with `import source`).
 // The tests run it to check that entry and its loader.
 //
-//   deno run --allow-net=127.0.0.1:PORT --allow-read=wasm/pkg/tlsferry_wasm_bg.wasm,CA,CERT,KEY \
+//   deno run --allow-net=127.0.0.1:PORT --allow-read=wasm/pkg/tlsferry_client_auth_bg.wasm,CA,CERT,KEY \
 //     wasm/examples/deno/minimal.mjs PORT CA CERT KEY
 //
 // CA "-" trusts the Mozilla roots instead: the package then also reads its

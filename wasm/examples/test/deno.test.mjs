@@ -8,7 +8,9 @@ import { after, before, describe, test } from "node:test";
 import { DENO_MAIN, logMatching, makePki, runDeno, startOpenSslServer } from "./harness.mjs";
 
 const MINIMAL = fileURLToPath(new URL("../deno/minimal.mjs", import.meta.url));
-const WASM_FILE = fileURLToPath(new URL("../../pkg/tlsferry_wasm_bg.wasm", import.meta.url));
+// minimal.mjs presents a client certificate: the package loads its client-auth module
+// (and never the main one).
+const WASM_FILE = fileURLToPath(new URL("../../pkg/tlsferry_client_auth_bg.wasm", import.meta.url));
 const ROOTS_FILE = fileURLToPath(new URL("../../pkg/tlsferry_roots.wasm", import.meta.url));
 
 /** Runs the example against `server` with `files` = { ca, cert?, key? } and narrow flags. */

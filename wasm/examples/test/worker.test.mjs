@@ -64,12 +64,15 @@ describe("the example Worker in workerd", { timeout: 120_000 }, () => {
     const wasmModules = await buildWorker();
     assert.deepEqual(
       wasmModules.sort(),
-      ["tlsferry_roots.wasm", "tlsferry_wasm_bg.wasm"],
-      "the main module and the Mozilla roots, no replay kit",
+      ["tlsferry_client_auth_bg.wasm", "tlsferry_roots.wasm", "tlsferry_wasm_bg.wasm"],
+      "the main module, the client-auth module and the Mozilla roots, no replay kit",
     );
     const bundle = readFileSync(join(EXAMPLES_DIR, "worker", "dist", "worker.js"), "utf8");
     assert.match(bundle, /runtime\.name = "workerd"/, "the package's workerd entry was bundled");
     assert.match(bundle, /from "\.\/tlsferry_wasm_bg\.wasm"/);
+    // The other two are imported only when a connection needs them.
+    assert.match(bundle, /import\("\.\/tlsferry_client_auth_bg\.wasm"\)/);
+    assert.match(bundle, /import\("\.\/tlsferry_roots\.wasm"\)/);
     pki = makePki();
     tls13 = await startOpenSslServer(pki);
     tls12 = await startOpenSslServer(pki, ["-tls1_2"]);

@@ -32,11 +32,13 @@ const config :Workerd.Config = (
 const tlsferryWorker :Workerd.Worker = (
   # The bundle of worker.js (worker/build.mjs, like wrangler) and the wasm modules it
   # imports, which workerd hands to the Worker as compiled WebAssembly.Modules: the main
-  # one, and the Mozilla roots (imported only when a connection has no CA_PEM). The first
-  # module is the entry point.
+  # one, the client-auth one (imported only when a connection presents a client
+  # certificate) and the Mozilla roots (imported only when a connection has no CA_PEM).
+  # The first module is the entry point.
   modules = [
     (name = "worker.js", esModule = embed "dist/worker.js"),
     (name = "tlsferry_wasm_bg.wasm", wasm = embed "dist/tlsferry_wasm_bg.wasm"),
+    (name = "tlsferry_client_auth_bg.wasm", wasm = embed "dist/tlsferry_client_auth_bg.wasm"),
     (name = "tlsferry_roots.wasm", wasm = embed "dist/tlsferry_roots.wasm"),
   ],
 

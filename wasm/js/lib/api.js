@@ -6,7 +6,7 @@ import { tlsError, asTlsError } from "./errors.js";
 import { whenReady, verifyChainNow } from "./wasm.js";
 
 export { TlsError } from "./errors.js";
-export { TlsClient, init, initSync, loadMozillaRoots } from "./wasm.js";
+export { TlsClient, init, initSync, loadMozillaRoots, loadClientAuth } from "./wasm.js";
 export { connect, startTls, TlsSocket } from "./socket.js";
 export { plaintext, PlaintextSocket } from "./plaintext.js";
 export { webSocketTransport, nodeDuplexTransport as fromNodeStream } from "./transports.js";

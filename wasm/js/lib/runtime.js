@@ -15,6 +15,11 @@ export const runtime = {
    * loadMozillaRoots(): undefined fetches it from its `new URL(…, import.meta.url)`.
    */
   rootsWasm: async () => undefined,
+  /**
+   * The default source of the client-auth module (pkg/tlsferry_client_auth_bg.wasm) for
+   * loadClientAuth(): undefined lets its glue use its own `new URL(…, import.meta.url)`.
+   */
+  clientAuthWasm: async () => undefined,
   /** tcpTransport(host, port, options) for this runtime. */
   tcp: undefined,
 };

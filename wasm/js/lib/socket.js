@@ -6,7 +6,7 @@
 // runs the lifecycle: half-close, close(), AbortSignal, and freeing the wasm client
 // when the socket settles.
 
-import { TlsClient, whenReady } from "./wasm.js";
+import { clientFor } from "./wasm.js";
 import { TlsError, tlsError, asTlsError, transportError, checkOptionKeys, bytes, noop } from "./errors.js";
 import { asTransport } from "./transports.js";
 
@@ -201,7 +201,7 @@ export class TlsSocket {
       this.#reader.closed.catch((e) => this.#fail(transportError("the transport failed", e)));
       // Watched once the transport is ours: aborting closes it.
       if (signal !== undefined) this.#watch(signal);
-      await whenReady(tls);
+      const TlsClient = await clientFor(tls);
       if (this.#done) return;
       this.#client = new TlsClient(serverName, tls);
       this.#process();

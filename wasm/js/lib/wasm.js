@@ -1,15 +1,13 @@
-// Loading the main wasm module and, when a connection needs them, the Mozilla roots
-// (internal to js/; init, initSync and loadMozillaRoots are public).
+// Loading the main wasm module and, when a connection needs them, the Mozilla roots and
+// the client-auth module (internal to js/; init, initSync, loadMozillaRoots and
+// loadClientAuth are public).
 
-import initWasm, {
-  initSync as initWasmSync,
-  TlsClient,
-  verifyChain as verifyChainNow,
-  setMozillaRoots,
-} from "../../pkg/tlsferry_wasm.js";
+import * as mainGlue from "../../pkg/tlsferry_wasm.js";
 import { mozillaRootsUrl } from "../../pkg/tlsferry_roots.js";
 import { runtime } from "./runtime.js";
 import { tlsError, asTlsError } from "./errors.js";
+
+const { default: initWasm, initSync: initWasmSync, TlsClient, verifyChain: verifyChainNow } = mainGlue;
 
 export { TlsClient, verifyChainNow };
 
@@ -69,27 +67,21 @@ export function initSync(source) {
   ready = Promise.resolve();
 }
 
-let roots;
+/** The roots file's `tlsferry_roots` section, fetched once for every module. */
+let rootsData;
+/** Per module (the glue's namespace): the promise of its setMozillaRoots(). */
+const rootsSet = new Map();
 
-/**
- * Loads the Mozilla roots into the module (pkg/tlsferry_roots.wasm, ~44 KB gzip: a wasm
- * file with no code whose custom section `tlsferry_roots` holds them) and resolves to
- * how many there are. connect() and verifyChain() call it when their options have no
- * caPem; call it yourself before `new TlsClient()` without caPem. `source` may be a URL,
- * a Response, the file's bytes, or the file compiled as a WebAssembly.Module (default:
- * the file next to the package's JavaScript).
- */
-export function loadMozillaRoots(source) {
-  if (roots === undefined || source !== undefined) {
-    roots = (async () => {
-      await init();
+/** The roots section from `source` (default: the file next to the package's JavaScript). */
+function fetchRoots(source) {
+  if (rootsData === undefined || source !== undefined) {
+    rootsData = (async () => {
       let where = source ?? (await runtime.rootsWasm());
       // Found as the glue finds the main module (pkg/tlsferry_roots.js), so that bundlers
       // copy it, or leave it to go next to the bundle, alike.
       where ??= mozillaRootsUrl();
-      let data;
       try {
-        data = await rootsSection(where);
+        return await rootsSection(where);
       } catch (e) {
         throw tlsError(
           "LOCAL",
@@ -99,17 +91,90 @@ export function loadMozillaRoots(source) {
           e,
         );
       }
+    })();
+    rootsData.catch(() => {
+      rootsData = undefined;
+    });
+  }
+  return rootsData;
+}
+
+/** Gives the roots to one module (`glue`: its namespace), once; resolves to their count. */
+function rootsInto(glue, source) {
+  let set = rootsSet.get(glue);
+  if (set === undefined || source !== undefined) {
+    set = (async () => {
+      const data = await fetchRoots(source);
       try {
-        return setMozillaRoots(data);
+        return glue.setMozillaRoots(data);
       } catch (e) {
         throw asTlsError(e);
       }
     })();
-    roots.catch(() => {
-      roots = undefined;
+    rootsSet.set(glue, set);
+    set.catch(() => {
+      if (rootsSet.get(glue) === set) rootsSet.delete(glue);
     });
   }
-  return roots;
+  return set;
+}
+
+/**
+ * Loads the Mozilla roots into the module (pkg/tlsferry_roots.wasm, ~44 KB gzip: a wasm
+ * file with no code whose custom section `tlsferry_roots` holds them) and resolves to
+ * how many there are. connect() and verifyChain() call it when their options have no
+ * caPem; call it yourself before `new TlsClient()` without caPem. `source` may be a URL,
+ * a Response, the file's bytes, or the file compiled as a WebAssembly.Module (default:
+ * the file next to the package's JavaScript). They go to the client-auth module too,
+ * when it is loaded (from the same bytes).
+ */
+export async function loadMozillaRoots(source) {
+  await init();
+  const count = await rootsInto(mainGlue, source);
+  if (clientAuth !== undefined) await rootsInto(await clientAuth);
+  return count;
+}
+
+let clientAuth;
+
+/**
+ * Loads the client-auth module (pkg/tlsferry_client_auth_bg.wasm: the main module plus
+ * client certificates, ~43 KB gzip more) and resolves to its TlsClient class, the one
+ * that accepts clientCertPem and clientKeyPem. connect() and startTls() call it when
+ * their options have a client certificate; the main module's TlsClient refuses one with
+ * CONFIG. `source` is as for init() (default: the file next to the package's JavaScript).
+ */
+export async function loadClientAuth(source) {
+  return (await clientAuthGlue(source)).TlsClient;
+}
+
+/** The client-auth module's glue (its namespace), the module loaded. */
+function clientAuthGlue(source) {
+  if (clientAuth === undefined || source !== undefined) {
+    clientAuth = (async () => {
+      const glue = await import("../../pkg/tlsferry_client_auth.js");
+      const where = source ?? (await runtime.clientAuthWasm());
+      try {
+        await glue.default({ module_or_path: where });
+      } catch (e) {
+        const from = where === undefined ? "tlsferry_client_auth_bg.wasm next to the package's JavaScript" : describe(where);
+        throw tlsError(
+          "LOCAL",
+          `cannot load the client-auth WebAssembly module (${from}): ${e?.message ?? e}. ` +
+            "If a bundler moved the JavaScript, copy pkg/tlsferry_client_auth_bg.wasm next to the bundle " +
+            "or call loadClientAuth(url | bytes | WebAssembly.Module) first.",
+          e,
+        );
+      }
+      // Roots already loaded for the main module go to this one too (from the same bytes).
+      if (rootsSet.has(mainGlue)) await rootsInto(glue);
+      return glue;
+    })();
+    clientAuth.catch(() => {
+      clientAuth = undefined;
+    });
+  }
+  return clientAuth;
 }
 
 /** Where the roots came from, for messages. */
@@ -163,16 +228,40 @@ async function rootsSection(source) {
   throw new Error("no tlsferry_roots section");
 }
 
+/** Whether `options` (of connect() or verifyChain()) trust the Mozilla roots. */
+function trustsBuiltin(options) {
+  return (
+    options === undefined ||
+    options === null ||
+    (typeof options === "object" && (options.caPem === undefined || options.caPem === null) && options.insecure !== true)
+  );
+}
+
 /**
- * init(), and the Mozilla roots when `options` (of connect() or verifyChain()) trust
- * them: no caPem and not insecure. Options that are not an object are left to the
- * module to refuse.
+ * init(), and the Mozilla roots when `options` (of verifyChain()) trust them: no caPem
+ * and not insecure. Options that are not an object are left to the module to refuse.
  */
 export async function whenReady(options) {
   await init();
-  const trustsBuiltin =
-    options === undefined ||
-    options === null ||
-    (typeof options === "object" && (options.caPem === undefined || options.caPem === null) && options.insecure !== true);
-  if (trustsBuiltin) await loadMozillaRoots();
+  if (trustsBuiltin(options)) await rootsInto(mainGlue);
+}
+
+/**
+ * The TlsClient class for connect()'s TLS `options`, its module loaded (the client-auth
+ * module when they name a client certificate or key), with the Mozilla roots when they
+ * trust them.
+ */
+export async function clientFor(options) {
+  const auth =
+    options !== null &&
+    typeof options === "object" &&
+    ((options.clientCertPem !== undefined && options.clientCertPem !== null) ||
+      (options.clientKeyPem !== undefined && options.clientKeyPem !== null));
+  if (!auth) {
+    await whenReady(options);
+    return TlsClient;
+  }
+  const glue = await clientAuthGlue();
+  if (trustsBuiltin(options)) await rootsInto(glue);
+  return glue.TlsClient;
 }

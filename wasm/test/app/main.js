@@ -2,9 +2,11 @@
 // bundled by Vite or esbuild (test/bundlers.browser.mjs). The test calls window.tlsferryTest.
 import { connect, webSocketTransport, verifyChain } from "tlsferry";
 
-window.tlsferryTest = async ({ bridgeUrl, caPem, message, protocols }) => {
+// With clientCertPem the package loads its client-auth module (a wasm file of its own).
+window.tlsferryTest = async ({ bridgeUrl, caPem, message, protocols, clientCertPem, clientKeyPem }) => {
   const transport = webSocketTransport(bridgeUrl, { protocols });
-  const sock = connect(transport, { serverName: "localhost", caPem });
+  const auth = clientCertPem === undefined ? {} : { clientCertPem, clientKeyPem };
+  const sock = connect(transport, { serverName: "localhost", caPem, ...auth });
   try {
     const info = await sock.opened;
     const writer = sock.writable.getWriter();
