@@ -3,7 +3,7 @@
 
 import { runtime } from "./runtime.js";
 import { tlsError, asTlsError } from "./errors.js";
-import { whenReady, verifyChainNow } from "./wasm.js";
+import { verifyChainIn } from "./wasm.js";
 
 export { TlsError } from "./errors.js";
 export { TlsClient, init, initSync, loadMozillaRoots, loadClientAuth } from "./wasm.js";
@@ -42,9 +42,8 @@ export function tcpTransport(host, port, options = {}) {
 export async function verifyChain(chainPem, serverName, options) {
   if (typeof chainPem !== "string") throw tlsError("CONFIG", "verifyChain(): chainPem must be a string (PEM)");
   if (typeof serverName !== "string") throw tlsError("CONFIG", "verifyChain(): serverName must be a string");
-  await whenReady(options);
   try {
-    return verifyChainNow(chainPem, serverName, options);
+    return await verifyChainIn(chainPem, serverName, options);
   } catch (e) {
     throw asTlsError(e);
   }

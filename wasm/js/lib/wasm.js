@@ -7,9 +7,9 @@ import { mozillaRootsUrl } from "../../pkg/tlsferry_roots.js";
 import { runtime } from "./runtime.js";
 import { tlsError, asTlsError } from "./errors.js";
 
-const { default: initWasm, initSync: initWasmSync, TlsClient, verifyChain: verifyChainNow } = mainGlue;
+const { default: initWasm, initSync: initWasmSync, TlsClient } = mainGlue;
 
-export { TlsClient, verifyChainNow };
+export { TlsClient };
 
 let ready;
 
@@ -238,30 +238,38 @@ function trustsBuiltin(options) {
 }
 
 /**
- * init(), and the Mozilla roots when `options` (of verifyChain()) trust them: no caPem
- * and not insecure. Options that are not an object are left to the module to refuse.
+ * The loaded module (its glue) for `options` (of connect() or verifyChain()), with the
+ * Mozilla roots when they trust them (no caPem and not insecure; options that are not an
+ * object are left to the module to refuse): the client-auth module when they name a
+ * client certificate or key, and also when it is the only one loaded or loading (it does
+ * all the main module does, so an app that began with client certificates downloads one
+ * module); the main module otherwise.
  */
-export async function whenReady(options) {
-  await init();
-  if (trustsBuiltin(options)) await rootsInto(mainGlue);
-}
-
-/**
- * The TlsClient class for connect()'s TLS `options`, its module loaded (the client-auth
- * module when they name a client certificate or key), with the Mozilla roots when they
- * trust them.
- */
-export async function clientFor(options) {
+async function glueFor(options) {
   const auth =
     options !== null &&
     typeof options === "object" &&
     ((options.clientCertPem !== undefined && options.clientCertPem !== null) ||
       (options.clientKeyPem !== undefined && options.clientKeyPem !== null));
-  if (!auth) {
-    await whenReady(options);
-    return TlsClient;
+  let glue;
+  if (auth || (ready === undefined && clientAuth !== undefined)) {
+    glue = await (auth ? clientAuthGlue() : clientAuth.catch(() => undefined));
   }
-  const glue = await clientAuthGlue();
+  if (glue === undefined) {
+    await init();
+    glue = mainGlue;
+  }
   if (trustsBuiltin(options)) await rootsInto(glue);
-  return glue.TlsClient;
+  return glue;
+}
+
+/** verifyChain() for `options`, in the module glueFor() picks. */
+export async function verifyChainIn(chainPem, serverName, options) {
+  const glue = await glueFor(options);
+  return glue.verifyChain(chainPem, serverName, options);
+}
+
+/** The TlsClient class for connect()'s TLS `options`, in the module glueFor() picks. */
+export async function clientFor(options) {
+  return (await glueFor(options)).TlsClient;
 }

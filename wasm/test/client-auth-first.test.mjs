@@ -1,0 +1,34 @@
+// An application whose first connection presents a client certificate loads the
+// client-auth module, which does everything the main module does: later connections
+// without a certificate, and verifyChain(), use it too, so the main module is never
+// downloaded. (A process of its own: which module is loaded first is the point.)
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+
+import { connect, tcpTransport, verifyChain, TlsClient } from "tlsferry";
+import { makePki, sServer } from "./helpers.mjs";
+
+const pki = makePki();
+process.on("exit", () => pki.remove());
+
+/** Connects, sends a line, and returns what the server received. */
+async function exchange(server, options, line) {
+  const sock = connect(tcpTransport("127.0.0.1", server.port), { serverName: "localhost", caPem: pki.caPem, ...options });
+  await sock.opened;
+  const w = sock.writable.getWriter();
+  await w.write(new TextEncoder().encode(line));
+  const got = (await server.waitReceived(line.length)).toString();
+  await sock.close();
+  return got;
+}
+
+test("after a connection with a client certificate, the main module is never loaded", async (t) => {
+  const server = await sServer(t, pki, { args: ["-verify", "1", "-CAfile", pki.path("ca.pem")] });
+  assert.equal(await exchange(server, { clientCertPem: pki.clientPem, clientKeyPem: pki.clientKey }, "with"), "with");
+  const plain = await sServer(t, pki);
+  assert.equal(await exchange(plain, {}, "without"), "without");
+  assert.equal((await verifyChain(pki.serverPem, "localhost", { caPem: pki.caPem })).ok, true);
+  // The main module's own class still has no module behind it.
+  assert.throws(() => new TlsClient("localhost", { caPem: pki.caPem }));
+});
