@@ -1,12 +1,13 @@
 // An application whose first connection presents a client certificate loads the
 // client-auth module, which does everything the main module does: later connections
 // without a certificate, and verifyChain(), use it too, so the main module is never
-// downloaded. (A process of its own: which module is loaded first is the point.)
+// downloaded; loadMozillaRoots() gives it the roots too. (A process of its own: which
+// module is loaded first is the point.)
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { connect, tcpTransport, verifyChain, TlsClient } from "tlsferry";
+import { connect, tcpTransport, verifyChain, TlsClient, loadClientAuth, loadMozillaRoots } from "tlsferry";
 import { makePki, sServer } from "./helpers.mjs";
 
 const pki = makePki();
@@ -31,4 +32,15 @@ test("after a connection with a client certificate, the main module is never loa
   assert.equal((await verifyChain(pki.serverPem, "localhost", { caPem: pki.caPem })).ok, true);
   // The main module's own class still has no module behind it.
   assert.throws(() => new TlsClient("localhost", { caPem: pki.caPem }));
+});
+
+test("loadMozillaRoots() gives the roots to the loaded client-auth module too", async () => {
+  const AuthClient = await loadClientAuth();
+  const auth = { clientCertPem: pki.clientPem, clientKeyPem: pki.clientKey };
+  // No connection so far trusted the Mozilla roots: the module has none.
+  assert.throws(() => new AuthClient("example.com", auth), (e) => e.code === "CONFIG" && /Mozilla roots are not loaded/.test(e.message));
+  assert.ok((await loadMozillaRoots()) > 100);
+  const c = new AuthClient("example.com", auth);
+  assert.ok(c.takeCiphertext().length > 100, "a ClientHello");
+  c.free();
 });

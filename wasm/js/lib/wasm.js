@@ -131,7 +131,9 @@ function rootsInto(glue, source) {
 export async function loadMozillaRoots(source) {
   await init();
   const count = await rootsInto(mainGlue, source);
-  if (clientAuth !== undefined) await rootsInto(await clientAuth);
+  // A client-auth module that failed to load is not this call's failure.
+  const authGlue = await clientAuth?.catch(() => undefined);
+  if (authGlue !== undefined) await rootsInto(authGlue);
   return count;
 }
 
