@@ -19,7 +19,6 @@ import fs from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
 import { once } from "node:events";
-import { Duplex } from "node:stream";
 import { pathToFileURL } from "node:url";
 import forge from "node-forge";
 import { startTls, SocketReadQueue, WebSocketReadQueue, TrustedCert } from "subtls";
@@ -71,7 +70,8 @@ async function ferryOpen(bridge, extra, ec = false) {
     transport = ferry.webSocketTransport(BRIDGE);
   } else {
     raw = await tcp(ec ? EC_PORT : PORT);
-    transport = Duplex.toWeb(raw);
+    // The socket as the package's README gives one (tcpTransport() uses the same adapter).
+    transport = ferry.fromNodeStream(raw);
   }
   const sock = ferry.connect(transport, ferryOptions(ec ? { caPem: EC_CA, ...extra } : extra));
   const info = await sock.opened;

@@ -7,6 +7,11 @@
 //
 //   node wasm_ab.mjs --pkg NAME=DIR/js/index.js [--pkg NAME=…]… --rsa PORT:CA.pem --ec PORT:CA.pem
 //        [--rounds 5] [--hs 40] [--bytes 33554432] [--cases hs-rsa,hs-ec,chacha,aes128,aes256]
+//        [--to-web NAME]…
+//
+// Each connection is a net.Socket given to the package as its README says (fromNodeStream,
+// the adapter tcpTransport() uses); a build named by --to-web gets Node's Duplex.toWeb()
+// instead (what the benches used until 2026-12-03, and builds without fromNodeStream).
 //
 // One JSON line per measurement: {"pkg", "case", "round", "n" | "bytes", "wall", "cpu",
 // "suite"}; wall and cpu in seconds (cpu: this process, all threads; the servers run in
@@ -42,6 +47,7 @@ const ROUNDS = Number(opt("--rounds", "5"));
 const HS = Number(opt("--hs", "40"));
 const BYTES = Number(opt("--bytes", String(32 << 20)));
 const CASES = opt("--cases", "hs-rsa,hs-ec,chacha,aes128,aes256").split(",");
+const TO_WEB = new Set(opts("--to-web"));
 
 const pkgs = [];
 for (const spec of opts("--pkg")) {
@@ -57,7 +63,9 @@ for (const spec of opts("--pkg")) {
   } catch {
     // no `resumption` option: never resumes
   }
-  pkgs.push({ name: spec.slice(0, eq), mod, full });
+  const name = spec.slice(0, eq);
+  const adapt = TO_WEB.has(name) || typeof mod.fromNodeStream !== "function" ? (raw) => Duplex.toWeb(raw) : mod.fromNodeStream;
+  pkgs.push({ name, mod, full, adapt });
 }
 
 async function open(pkg, srv, suites) {
@@ -66,7 +74,7 @@ async function open(pkg, srv, suites) {
   raw.setNoDelay(true);
   await once(raw, "connect");
   const extra = suites ? { cipherSuites: suites } : {};
-  const sock = mod.connect(Duplex.toWeb(raw), { serverName: "localhost", caPem: srv.ca, ...pkg.full, ...extra });
+  const sock = mod.connect(pkg.adapt(raw), { serverName: "localhost", caPem: srv.ca, ...pkg.full, ...extra });
   const info = await sock.opened;
   return {
     sock,

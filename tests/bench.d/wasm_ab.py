@@ -2,7 +2,7 @@
 """Side-by-side A/B of builds of the tlsferry wasm module in Node (not part of tests/run).
 
   wasm_ab.py [--rounds 5] [--hs 40] [--mib 32] [--cases hs-rsa,hs-ec,chacha,aes128,aes256]
-             NAME=PATH[:JSDIR] [NAME=PATH[:JSDIR]]...
+             [--to-web NAME]... NAME=PATH[:JSDIR] [NAME=PATH[:JSDIR]]...
 
 PATH is either a package directory (with js/index.js and pkg/) or a wasm file straight
 from cargo (`target/wasm32-unknown-unknown/wasm-release/tlsferry_wasm.wasm`), which is
@@ -57,6 +57,9 @@ def main():
     ap.add_argument("--cases", default="hs-rsa,hs-ec,chacha,aes128,aes256")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--cpu-prof", metavar="DIR", help="write V8 CPU profiles (node --cpu-prof) to DIR")
+    ap.add_argument("--to-web", metavar="NAME", action="append", default=[],
+                    help="build NAME gets its socket through Node's Duplex.toWeb() instead of the "
+                         "package's fromNodeStream() (what the benches used before 2026-12-03 evening)")
     ap.add_argument("builds", nargs="+")
     a = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tlsferry-wasm-ab-"))
@@ -79,6 +82,8 @@ def main():
                "--rounds", a.rounds, "--hs", a.hs, "--bytes", a.mib << 20, "--cases", a.cases]
         for name, d in pkgs:
             cmd += ["--pkg", f"{name}={d / 'js' / 'index.js'}"]
+        for name in a.to_web:
+            cmd += ["--to-web", name]
         out = subprocess.run(list(map(str, cmd)), capture_output=True, text=True, cwd=HERE, timeout=7200)
         rows = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
         if not rows:
