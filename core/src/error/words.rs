@@ -59,7 +59,7 @@ pub(crate) fn alert_meaning(code: u8) -> &'static str {
         20 | 21 => "a record did not decrypt on its side: the connection was corrupted or tampered with",
         22 => "a record was larger than TLS allows",
         40 => "it accepts none of what we offered; check the TLS versions, cipher suites and key-exchange groups the server allows, and whether it requires a client certificate",
-        41 | 116 => "it requires a client certificate: give one (CLI --cert/--key, JS clientCertPem/clientKeyPem, Rust ConfigBuilder::client_auth_pem)",
+        41 | 116 => "it requires a client certificate: give one (CLI --cert/--key, JS clientCertPem/clientKeyPem, Rust client_auth_pem)",
         42 => "it refused our client certificate (malformed, or its signature did not verify)",
         43 => "it does not support the type of our client certificate",
         44 => "it says our client certificate was revoked",
