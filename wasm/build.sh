@@ -83,7 +83,7 @@ fi
 
 # Client certificates (clientCertPem: loading private keys and signing with them) are a
 # module of their own too, pkg/tlsferry_client_auth*: the main module without them is
-# ~43 KB gzip smaller, and js/lib/wasm.js loads this one only for connections that
+# ~47 KB gzip smaller (BENCHMARKS.md table 5), and js/lib/wasm.js loads this one only for connections that
 # present a certificate (and for loadClientAuth()).
 cargo build -q --locked --profile wasm-release --target wasm32-unknown-unknown -p tlsferry-wasm \
   --no-default-features --features client-auth

@@ -141,7 +141,7 @@ let clientAuth;
 
 /**
  * Loads the client-auth module (pkg/tlsferry_client_auth_bg.wasm: the main module plus
- * client certificates, ~43 KB gzip more) and resolves to its TlsClient class, the one
+ * client certificates, ~47 KB gzip more) and resolves to its TlsClient class, the one
  * that accepts clientCertPem and clientKeyPem. connect() and startTls() call it when
  * their options have a client certificate; the main module's TlsClient refuses one with
  * CONFIG. `source` is as for init() (default: the file next to the package's JavaScript).
